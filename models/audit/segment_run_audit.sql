@@ -1,0 +1,69 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['run_ymd'],
+    )
+}}
+
+{#-
+  One row per run date and source: what the run read and where every line went.
+    lines_read = quarantined + duplicates + events_staged + out_of_window
+  out_of_window counts well-formed events outside this run's partitions; kept_aside is the
+  part of them that no run will stage (in segment_quarantine with kind 'outside_window').
+-#}
+
+{%- set owned = owned_ymds() -%}
+
+with
+
+lines as (
+    select source_key, reject_reason from {{ ref('base_segment__web_app_lines') }}
+    union all
+    select source_key, reject_reason from {{ ref('base_segment__procedure_lines') }}
+),
+
+events as (
+    select source_key, duplicate_rank, window_status from {{ ref('base_segment__web_app_events') }}
+    union all
+    select source_key, duplicate_rank, window_status from {{ ref('base_segment__procedure_events') }}
+),
+
+line_counts as (
+    select
+        source_key,
+        count(*) as lines_read,
+        count(reject_reason) as quarantined
+    from lines
+    group by source_key
+),
+
+event_counts as (
+    select
+        source_key,
+        count_if(duplicate_rank > 1) as duplicates,
+        count_if(duplicate_rank = 1 and window_status = 'owned') as events_staged,
+        count_if(duplicate_rank = 1 and window_status != 'owned') as out_of_window,
+        count_if(duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside
+    from events
+    group by source_key
+),
+
+final as (
+    select
+        line_counts.source_key,
+        {{ run_vars()['late_arrival_days'] }} as late_arrival_days,
+        '{{ owned[0] }}' as owned_from_ymd,
+        '{{ owned[-1] }}' as owned_to_ymd,
+        line_counts.lines_read,
+        line_counts.quarantined,
+        coalesce(event_counts.duplicates, 0) as duplicates,
+        coalesce(event_counts.events_staged, 0) as events_staged,
+        coalesce(event_counts.out_of_window, 0) as out_of_window,
+        coalesce(event_counts.kept_aside, 0) as kept_aside,
+        '{{ run_date() }}' as run_ymd
+    from line_counts
+    left join event_counts on line_counts.source_key = event_counts.source_key
+)
+
+select * from final

@@ -1,0 +1,51 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['ymd'],
+    )
+}}
+
+{#- Q03: events of the "procedure" source, deduplicated and flattened for BI. -#}
+
+with
+
+events as (
+    select *
+    from {{ ref('stg_segment__procedure_events') }}
+    where ymd in {{ sql_string_list(owned_ymds()) }}
+),
+
+final as (
+    select
+        message_id,
+        type,
+        event,
+        name,
+        category,
+        user_id,
+        customer_id,
+        event_at_kst,
+        ym,
+        yw,
+        ywd,
+        page_path,
+        page_referrer,
+        page_title,
+        page_url,
+        page_search,
+        search_keyword,
+        search_board_id,
+        search_type,
+        properties_url,
+        promotion_id,
+        creative,
+        promotion_name,
+        position,
+        amplitude_session_id,
+        version,
+        ymd
+    from events
+)
+
+select * from final

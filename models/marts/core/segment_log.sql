@@ -1,0 +1,58 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['ymd'],
+    )
+}}
+
+{#- Q01: every web/app event of the day, deduplicated and flattened for BI. -#}
+
+with
+
+events as (
+    select *
+    from {{ ref('stg_segment__events') }}
+    where ymd in {{ sql_string_list(owned_ymds()) }}
+),
+
+final as (
+    select
+        message_id,
+        anonymous_id,
+        user_id,
+        type,
+        event,
+        event_at_kst,
+        event_at_utc,
+        received_at,
+        ym,
+        yw,
+        ywd,
+        source_id,
+        platform,
+        context_user_agent,
+        context_ip,
+        context_locale,
+        context_page_url,
+        context_page_path,
+        context_page_referrer,
+        properties_path,
+        page_name,
+        button_name,
+        action_name,
+        action_hospital_id,
+        action_hospital_name,
+        button_hospital_id,
+        button_hospital_name,
+        properties_hospital_id,
+        properties_page_name,
+        properties_route_name,
+        properties_to,
+        properties,
+        context,
+        ymd
+    from events
+)
+
+select * from final

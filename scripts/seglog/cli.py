@@ -1,0 +1,186 @@
+"""seglog — the project's command line.
+
+    seglog generate     write the sample Segment logs (deterministic from a seed)
+    seglog run          the daily job: dbt build for one KST business date, then the audit
+    seglog audit        print the audit of a date already run
+    seglog check-vars   validate dbt vars without running anything
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import generator
+from .project import SAMPLE_ROOT, default_vars, spark_dir
+from .run_vars import VarError, parse_date, validate
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console() if sys.stdout.isatty() else Console(width=160)
+log = logging.getLogger("seglog")
+
+SAMPLE_START = "2023-11-06"
+SAMPLE_END = "2023-11-10"
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
+
+
+def _fail(message: str, code: int = 2) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _parse_vars(text: Optional[str]) -> dict:
+    if not text:
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        _fail(f"--vars is not valid YAML/JSON: {exc}. Example: --vars '{{date: 2023-11-08}}'")
+    if not isinstance(parsed, dict):
+        _fail(f"--vars must be a mapping, got {text!r}. Example: --vars '{{date: 2023-11-08}}'")
+    return parsed
+
+
+@app.command()
+def generate(
+    root: Path = typer.Option(SAMPLE_ROOT, help="Folder that will hold the source-id folders (…/segment-logs)."),
+    start: str = typer.Option(SAMPLE_START, help="First KST business date (YYYY-MM-DD)."),
+    end: str = typer.Option(SAMPLE_END, help="Last KST business date (YYYY-MM-DD)."),
+    seed: int = typer.Option(42, help="Random seed: the same seed gives byte-identical files."),
+    events_per_day: int = typer.Option(20_000, min=1, help="Events per business date over all sources."),
+    files_per_day: int = typer.Option(48, min=1, max=1440, help="Files per source and received day."),
+    duplicate_rate: float = typer.Option(0.02, min=0, max=1, help="Share of events delivered twice."),
+    malformed_rate: float = typer.Option(0.003, min=0, max=1, help="Share of events followed by a malformed line."),
+    late_rate: float = typer.Option(0.01, min=0, max=1, help="Share of events received 1-3 days late."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when the root already holds a manifest."),
+) -> None:
+    """Write sample Segment logs in the real S3 layout, with faults injected at set rates."""
+    if if_missing and (root / "_manifest.json").exists():
+        console.print(f"sample logs already in {root} (delete the folder or drop --if-missing to rewrite)")
+        return
+    try:
+        d0, d1 = parse_date(start, "start"), parse_date(end, "end")
+    except VarError as exc:
+        _fail(str(exc))
+    if d1 < d0:
+        _fail(f"--end {d1} is before --start {d0}")
+    rates = generator.FaultRates(duplicate=duplicate_rate, malformed=malformed_rate, late=late_rate)
+    t0 = time.perf_counter()
+    with console.status(f"generating {events_per_day:,} events a day, {d0}..{d1}"):
+        result = generator.generate(root, d0, d1, seed=seed, events_per_day=events_per_day,
+                                    files_per_day=files_per_day, rates=rates,
+                                    source_ids=default_vars()["segment_sources"])
+    table = Table(title=f"sample Segment logs in {root}")
+    for col in ("source", "received_day", "files", "lines", "events", "duplicates", "late", "malformed", "bytes"):
+        table.add_column(col, justify="left" if col in ("source", "received_day") else "right")
+    for row in result.summary_rows():
+        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+    console.print(table)
+    console.print(f"{result.total_events:,} events in {time.perf_counter() - t0:.1f} s; manifest {root / '_manifest.json'}")
+
+
+def _print_audit(run_ymd: str) -> None:
+    from .runner import AUDIT_COLUMNS, read_audit
+
+    rows = read_audit(run_ymd)
+    if not rows:
+        _fail(f"no audit for {run_ymd}: run `seglog run --date {run_ymd}` first", code=1)
+    table = Table(title=f"audit of the run for {run_ymd} (owned partitions {rows[0]['owned_from_ymd']}..{rows[0]['owned_to_ymd']})")
+    table.add_column("source")
+    for col in AUDIT_COLUMNS:
+        table.add_column(col.replace("_", " "), justify="right")
+    table.add_column("ties out", justify="center")
+    totals = {c: 0 for c in AUDIT_COLUMNS}
+    for r in rows:
+        ok = r["lines_read"] == r["events_staged"] + r["duplicates"] + r["quarantined"] + r["out_of_window"]
+        table.add_row(r["source_key"], *(f"{r[c]:,}" for c in AUDIT_COLUMNS), "yes" if ok else "[red]NO[/]")
+        for c in AUDIT_COLUMNS:
+            totals[c] += r[c]
+    table.add_row("all", *(f"{totals[c]:,}" for c in AUDIT_COLUMNS), "", style="bold")
+    console.print(table)
+    console.print("lines read = events staged + duplicates + quarantined + out of window "
+                  "(kept aside: outside every run's window, in audit.segment_quarantine)")
+
+
+@app.command()
+def run(
+    date_: Optional[str] = typer.Option(None, "--date", help="KST business date (YYYY-MM-DD); default from dbt_project.yml."),
+    late_arrival_days: Optional[int] = typer.Option(None, help="Late-arrival window in days (var late_arrival_days)."),
+    vars_: Optional[str] = typer.Option(None, "--vars", help="More dbt vars as YAML, as for dbt --vars."),
+    select: Optional[str] = typer.Option(None, help="dbt --select (default: everything)."),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental tables from scratch."),
+) -> None:
+    """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit."""
+    overrides = _parse_vars(vars_)
+    if date_ is not None:
+        overrides["date"] = date_
+    if late_arrival_days is not None:
+        overrides["late_arrival_days"] = late_arrival_days
+    try:
+        effective = validate(overrides)
+    except VarError as exc:
+        _fail(str(exc))
+    from .runner import DbtFailed, dbt_build, schema_dir
+
+    extra = []
+    if select:
+        extra += ["--select", select]
+    if full_refresh:
+        extra.append("--full-refresh")
+    log.info("dbt build for %s (late_arrival_days=%s) on local Spark", effective["date"], effective["late_arrival_days"])
+    t0 = time.perf_counter()
+    try:
+        result = dbt_build({k: v for k, v in overrides.items()}, extra)
+    except DbtFailed as exc:
+        _fail(str(exc), code=1)
+    log.info("dbt build finished in %.0f s", time.perf_counter() - t0)
+    built = sorted({n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]})
+    console.print(f"[bold]tables[/] (Spark warehouse {spark_dir() / 'warehouse'}):")
+    for rel in built:
+        console.print(f"  {rel}")
+    console.print(f"Parquet files under {schema_dir('marts').parent}")
+    _print_audit(effective["date"])
+
+
+@app.command()
+def audit(date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date of the run.")) -> None:
+    """Print the audit of a run already done (lines read and where every line went)."""
+    try:
+        d = parse_date(date_)
+    except VarError as exc:
+        _fail(str(exc))
+    _print_audit(d.isoformat())
+
+
+@app.command("check-vars")
+def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/JSON.")) -> None:
+    """Validate dbt vars (the same rules dbt applies) and print the effective values."""
+    try:
+        effective = validate(_parse_vars(vars_))
+    except VarError as exc:
+        _fail(str(exc))
+    console.print_json(json.dumps(effective))
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -5,7 +5,7 @@
 
   Reasons, checked in this order:
     empty_line          nothing but whitespace
-    invalid_utf8        bytes that are not UTF-8 (Spark decodes them to U+FFFD)
+    invalid_utf8        bytes that are not valid UTF-8
     json_array          a JSON array instead of one event object
     not_json            does not start with '{'
     malformed_json      not parseable JSON (e.g. truncated)
@@ -53,7 +53,8 @@ final as (
         received_day,
         case
             when trim(raw_line) = '' then 'empty_line'
-            when instr(raw_line, '\uFFFD') > 0 then 'invalid_utf8'
+            -- Spark keeps a line's bytes as read; re-encoding replaces invalid sequences, so they differ.
+            when cast(raw_line as binary) != encode(raw_line, 'UTF-8') then 'invalid_utf8'
             when _line is null or _line._corrupt_record is not null then
                 case
                     when left(ltrim(raw_line), 1) = '[' then 'json_array'

@@ -16,29 +16,67 @@
 with
 
 malformed as (
-    select source_key, source_id, file_name, received_day, reject_reason as reason, message_id, `timestamp` as event_at_utc, raw_line
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        reject_reason as reason,
+        message_id,
+        `timestamp` as event_at_utc,
+        raw_line
     from {{ ref('base_segment__web_app_lines') }}
     where reject_reason is not null
     union all
-    select source_key, source_id, file_name, received_day, reject_reason as reason, message_id, `timestamp` as event_at_utc, raw_line
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        reject_reason as reason,
+        message_id,
+        `timestamp` as event_at_utc,
+        raw_line
     from {{ ref('base_segment__procedure_lines') }}
     where reject_reason is not null
 ),
 
 outside_every_window as (
-    select source_key, source_id, file_name, received_day, window_status as reason, message_id, `timestamp` as event_at_utc, raw_line
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        window_status as reason,
+        message_id,
+        `timestamp` as event_at_utc,
+        raw_line
     from {{ ref('base_segment__web_app_events') }}
     where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
     union all
-    select source_key, source_id, file_name, received_day, window_status as reason, message_id, `timestamp` as event_at_utc, raw_line
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        window_status as reason,
+        message_id,
+        `timestamp` as event_at_utc,
+        raw_line
     from {{ ref('base_segment__procedure_events') }}
     where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
 ),
 
 unioned as (
-    select *, 'malformed' as kind from malformed
+    select
+        *,
+        'malformed' as kind
+    from malformed
     union all
-    select *, 'outside_window' as kind from outside_every_window
+    select
+        *,
+        'outside_window' as kind
+    from outside_every_window
 ),
 
 final as (

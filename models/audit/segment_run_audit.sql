@@ -18,15 +18,29 @@
 with
 
 lines as (
-    select source_key, reject_reason from {{ ref('base_segment__web_app_lines') }}
+    select
+        source_key,
+        reject_reason
+    from {{ ref('base_segment__web_app_lines') }}
     union all
-    select source_key, reject_reason from {{ ref('base_segment__procedure_lines') }}
+    select
+        source_key,
+        reject_reason
+    from {{ ref('base_segment__procedure_lines') }}
 ),
 
 events as (
-    select source_key, duplicate_rank, window_status from {{ ref('base_segment__web_app_events') }}
+    select
+        source_key,
+        duplicate_rank,
+        window_status
+    from {{ ref('base_segment__web_app_events') }}
     union all
-    select source_key, duplicate_rank, window_status from {{ ref('base_segment__procedure_events') }}
+    select
+        source_key,
+        duplicate_rank,
+        window_status
+    from {{ ref('base_segment__procedure_events') }}
 ),
 
 line_counts as (

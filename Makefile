@@ -1,0 +1,74 @@
+# Segment logs on Spark, the dbt way. `make help` lists the targets; README.md explains them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Business date (KST) for `make run`; empty = the default of dbt_project.yml (2023-11-08).
+DATE   ?=
+
+export SEGLOG_HOME := $(CURDIR)
+# Fresh, throw-away Spark warehouses for the checks, apart from the one `make run` fills.
+CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
+LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
+
+.PHONY: help venv profile sample run audit lint dbt-test pytest test docs lock clean distclean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The virtualenv is rebuilt only when missing or older than the pinned requirements.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create/refresh .venv from requirements.txt (only if missing or stale)
+
+profiles.yml:
+	cp profiles.example.yml profiles.yml
+
+profile: profiles.yml ## Write ./profiles.yml from profiles.example.yml if missing
+
+sample: venv ## Generate the sample Segment logs into data/sample (only if missing)
+	$(BIN)/seglog generate --if-missing
+
+run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): dbt build on local Spark + audit
+	$(BIN)/seglog run $(if $(DATE),--date $(DATE))
+
+audit: venv ## Print the audit of a date already run (DATE=…)
+	$(BIN)/seglog audit $(if $(DATE),--date $(DATE))
+
+lint: venv profiles.yml ## sqlfluff (dbt templater, sparksql) over models/ and tests/
+	SEGLOG_SPARK_DIR=$(LINT_SPARK_DIR) $(BIN)/sqlfluff lint models tests
+
+dbt-test: venv profiles.yml sample ## dbt build (models, data tests, unit tests) on a fresh local warehouse
+	rm -rf $(CI_SPARK_DIR)
+	SEGLOG_SPARK_DIR=$(CI_SPARK_DIR) $(BIN)/seglog run
+	rm -rf $(CI_SPARK_DIR)
+
+pytest: venv profiles.yml ## pytest: CLI, generator, vars, and dbt runs on small generated data
+	$(BIN)/pytest
+
+test: lint dbt-test pytest ## Every check: lint, dbt build with all tests, pytest
+
+docs: venv profiles.yml ## dbt docs generate (then: .venv/bin/dbt docs serve)
+	$(BIN)/dbt docs generate
+
+lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements.in
+	{ echo '# Pinned from requirements.in by `make lock`; installed by `make venv`. Do not edit by hand.'; \
+	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.txt
+	rm -rf .venv-lock
+
+clean: ## Remove dbt's target/ and logs/ and the local Spark warehouses (keeps .venv and sample data)
+	rm -rf target logs $(CURDIR)/data/spark $(CI_SPARK_DIR) $(LINT_SPARK_DIR)
+
+distclean: clean ## Also remove .venv, data/ and profiles.yml
+	rm -rf $(VENV) data profiles.yml

@@ -41,7 +41,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 
 def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}")
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
@@ -52,6 +52,9 @@ def _parse_vars(text: Optional[str]) -> dict:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         _fail(f"--vars is not valid YAML/JSON: {exc}. Example: --vars '{{date: 2023-11-08}}'")
+    except ValueError as exc:  # YAML reads an unquoted 2023-02-30 as a date and fails
+        _fail(f"--vars holds an impossible date ({exc}): a date must be a real calendar date in the form "
+              "YYYY-MM-DD, e.g. --vars '{date: 2023-11-08}'")
     if not isinstance(parsed, dict):
         _fail(f"--vars must be a mapping, got {text!r}. Example: --vars '{{date: 2023-11-08}}'")
     return parsed

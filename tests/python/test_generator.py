@@ -1,0 +1,152 @@
+"""The sample-log generator: layout, determinism, realism and fault rates."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from seglog import generator
+from seglog.project import default_vars
+
+SOURCE_IDS = default_vars()["segment_sources"]
+FILE_NAME = re.compile(r"^(\d{13})\.events-archiver-\d\.[0-9a-f]{8}\.[0-9a-f-]{36}\.gz$")
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.gz"))}
+
+
+def _lines(root: Path) -> list[tuple[str, str, bytes]]:
+    """(source key, folder, raw line) for every line written."""
+    by_id = {v: k for k, v in SOURCE_IDS.items()}
+    out = []
+    for path in sorted(root.rglob("*.gz")):
+        for line in gzip.decompress(path.read_bytes()).split(b"\n")[:-1]:
+            out.append((by_id[path.parent.parent.name], path.parent.name, line))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, generator.GenerateResult]:
+    root = tmp_path_factory.mktemp("gen") / "segment-logs"
+    rates = generator.FaultRates(duplicate=0.05, malformed=0.02, late=0.04, missing_ids=0.02,
+                                 page_as_string=0.1, long_string=0.02)
+    result = generator.generate(root, date(2023, 11, 7), date(2023, 11, 8), seed=11, events_per_day=8000,
+                                files_per_day=24, rates=rates, source_ids=SOURCE_IDS)
+    return root, result
+
+
+def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Path) -> None:
+    kwargs = dict(events_per_day=500, files_per_day=6, source_ids=SOURCE_IDS)
+    generator.generate(tmp_path / "a", date(2023, 11, 8), date(2023, 11, 8), seed=3, **kwargs)
+    generator.generate(tmp_path / "b", date(2023, 11, 8), date(2023, 11, 8), seed=3, **kwargs)
+    generator.generate(tmp_path / "c", date(2023, 11, 8), date(2023, 11, 8), seed=4, **kwargs)
+    a, b, c = (_digest(tmp_path / x) for x in "abc")
+    assert a and a == b
+    assert a != c
+
+
+def test_layout_is_segments_real_one(sample) -> None:
+    root, _ = sample
+    files = list(root.rglob("*.gz"))
+    assert {p.parent.parent.name for p in files} == set(SOURCE_IDS.values())
+    for p in files:
+        folder_ms = int(p.parent.name)
+        # received-day folder = UNIX ms of 00:00 UTC; files are named by a ms inside (or just after) that day
+        day = datetime.fromtimestamp(folder_ms / 1000, tz=timezone.utc)
+        assert (day.hour, day.minute, day.second) == (0, 0, 0)
+        m = FILE_NAME.match(p.name)
+        assert m, p.name
+        assert folder_ms <= int(m.group(1)) < folder_ms + 86_400_000 + 60_000
+    # 00:00 UTC 2023-11-08 is 1699401600000, as DESIGN.md says
+    assert (root / SOURCE_IDS["web"] / "1699401600000").is_dir()
+    # many small files a day: 24 per source and full day
+    per_folder = Counter((p.parent.parent.name, p.parent.name) for p in files)
+    assert max(per_folder.values()) == 24
+
+
+def test_faults_present_at_the_asked_rates(sample) -> None:
+    root, result = sample
+    lines = _lines(root)
+    events, malformed, copies = 0, 0, Counter()
+    late = 0
+    for _source, folder, raw in lines:
+        try:
+            ev = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            malformed += 1
+            continue
+        if not isinstance(ev, dict) or "messageId" not in ev:
+            malformed += 1
+            continue
+        copies[ev["messageId"]] += 1
+        ts = datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00"))
+        rec = datetime.fromisoformat(ev["receivedAt"].replace("Z", "+00:00"))
+        if copies[ev["messageId"]] == 1:
+            events += 1
+            late += (rec - ts).days >= 1
+    dup_extra = sum(n - 1 for n in copies.values())
+    # invalid-UTF-8 lines decode with errors: count them among malformed above
+    assert events == result.total_events
+    assert dup_extra / events == pytest.approx(0.05, abs=0.01)
+    assert malformed / events == pytest.approx(0.02, abs=0.006)
+    assert late / events == pytest.approx(0.04, abs=0.01)
+
+
+def test_every_malformed_kind_is_present(sample) -> None:
+    root, result = sample
+    kinds = Counter()
+    for st in result.stats.values():
+        kinds.update(st.malformed)
+    assert set(kinds) == set(generator.MALFORMED_KINDS)
+    raw = [line for _, _, line in _lines(root)]
+    assert b"" in raw  # empty lines
+    assert any(line.startswith(b"[") for line in raw)  # a JSON array
+    bad_utf8 = 0
+    for line in raw:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad_utf8 += 1
+    assert bad_utf8 == kinds["invalid_utf8"]
+
+
+def test_events_are_realistic(sample) -> None:
+    root, _ = sample
+    evs = []
+    for source, _, raw in _lines(root):
+        try:
+            ev = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(ev, dict) and "messageId" in ev:
+            evs.append((source, ev))
+    stamps = Counter(ev["timestamp"][11:] for _, ev in evs)
+    assert stamps["14:59:59.999Z"] > 0 and stamps["15:00:00.000Z"] > 0  # the KST midnight edge
+    assert any(not ev.get("anonymousId") and not ev.get("userId") for _, ev in evs)  # neither id
+    assert any(ev.get("userId") and not ev.get("anonymousId") for _, ev in evs)  # only a userId
+    pages = [ev["properties"]["page"] for s, ev in evs if s == "web" and ev["type"] == "page"]
+    assert any(isinstance(p, str) for p in pages) and any(isinstance(p, dict) for p in pages)
+    titles = [ev["context"]["page"]["title"] for s, ev in evs if s == "web"]
+    assert any(len(t.encode()) > 255 for t in titles)  # over Redshift's default VARCHAR(256)
+    assert any(re.search("[가-힣]", t) for t in titles)  # Korean text
+    types = Counter((s, ev["type"]) for s, ev in evs)
+    assert types[("app", "screen")] and types[("web", "page")] and types[("procedure", "track")]
+    assert all("integrations" in ev for s, ev in evs if s == "procedure")
+    assert any(isinstance(ev["context"]["page"]["search"], dict) for s, ev in evs if s == "procedure")
+
+
+def test_manifest_records_what_was_written(sample) -> None:
+    root, result = sample
+    manifest = json.loads((root / "_manifest.json").read_text())
+    assert manifest["seed"] == 11
+    total_lines = sum(f["lines"] for f in manifest["folders"])
+    assert total_lines == len(_lines(root))
+    assert sum(f["files"] for f in manifest["folders"]) == len(list(root.rglob("*.gz")))

@@ -1,0 +1,97 @@
+"""Vars are refused before any work starts: by the CLI (Python) and by dbt itself (at parse
+time, before a Spark session exists) — the same rules on both sides."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seglog.cli import app
+from seglog.project import PROJECT_DIR
+from seglog.run_vars import VarError, validate
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+# (vars as YAML, the words the message must contain)
+BAD_VARS = [
+    ("{date: '2023-02-30'}", "YYYY-MM-DD"),
+    ("{date: 20231108}", "YYYY-MM-DD"),
+    ("{date: '2023-11-08; drop table x'}", "YYYY-MM-DD"),
+    ("{date: '2023-13-01'}", "YYYY-MM-DD"),
+    ("{date: null}", "YYYY-MM-DD"),
+    ("{date: ''}", "YYYY-MM-DD"),
+    ("{late_arrival_days: -1}", "0 to 30"),
+    ("{late_arrival_days: 'one'}", "0 to 30"),
+    ("{late_arrival_days: 1.5}", "0 to 30"),
+    ("{segment_root: \"data/x'; drop table y; --\"}", "segment_root"),
+    ("{segment_sources: {web: a, app: b}}", "web, app and procedure"),
+    ("{segment_sources: {web: a, app: a, procedure: c}}", "different source ids"),
+    ("{segment_sources: {web: 'a b', app: b, procedure: c}}", "letters, digits"),
+]
+GOOD_VARS = ["{date: 2023-11-08}", "{date: '2024-02-29', late_arrival_days: 0}", "{late_arrival_days: 30}",
+             "{segment_root: 's3://my-bucket/segment-logs'}"]
+
+
+@pytest.mark.parametrize("vars_yaml,words", BAD_VARS + [("{date: 2023-02-30}", "YYYY-MM-DD")])
+def test_cli_refuses_bad_vars(vars_yaml: str, words: str) -> None:
+    result = CliRunner().invoke(app, ["check-vars", "--vars", vars_yaml])
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("vars_yaml", GOOD_VARS)
+def test_cli_accepts_good_vars(vars_yaml: str) -> None:
+    result = CliRunner().invoke(app, ["check-vars", "--vars", vars_yaml])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_run_refuses_bad_date_before_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+    import seglog.runner
+
+    def boom(*_a, **_k):  # dbt must never be reached
+        raise AssertionError("dbt was called")
+
+    monkeypatch.setattr(seglog.runner, "dbt_build", boom)
+    result = CliRunner().invoke(app, ["run", "--date", "2023-02-30"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_validate_normalises() -> None:
+    import datetime
+
+    out = validate({"date": datetime.date(2023, 11, 8), "segment_root": "s3://b/segment-logs/"})
+    assert out["date"] == "2023-11-08" and out["segment_root"] == "s3://b/segment-logs"
+    with pytest.raises(VarError, match="Unknown var"):
+        validate({"dat": "2023-11-08"})
+
+
+@pytest.mark.parametrize("vars_yaml,words", BAD_VARS)
+def test_dbt_refuses_bad_vars_before_spark_starts(vars_yaml: str, words: str, tmp_path: Path) -> None:
+    """Plain `dbt build` with a bad var fails at parse time: no Spark session, no metastore."""
+    spark_dir = tmp_path / "spark"
+    env = dict(os.environ, SEGLOG_SPARK_DIR=str(spark_dir), SEGLOG_HOME=str(PROJECT_DIR),
+               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    proc = subprocess.run([DBT, "build", "--vars", vars_yaml], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=180)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "Invalid var" in output and words in " ".join(output.split()), output
+    assert not spark_dir.exists(), "Spark started (its warehouse/metastore dir was created) before the var was refused"
+
+
+def test_dbt_refuses_an_unquoted_impossible_date_before_spark_starts(tmp_path: Path) -> None:
+    """Unquoted, 2023-02-30 never reaches our macro: dbt's own YAML reading of --vars fails
+    ("day is out of range for month"). Still refused, still before Spark."""
+    spark_dir = tmp_path / "spark"
+    env = dict(os.environ, SEGLOG_SPARK_DIR=str(spark_dir), SEGLOG_HOME=str(PROJECT_DIR))
+    proc = subprocess.run([DBT, "build", "--vars", "{date: 2023-02-30}"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode != 0
+    assert "day is out of range for month" in proc.stdout + proc.stderr
+    assert not spark_dir.exists()

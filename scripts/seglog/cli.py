@@ -36,8 +36,10 @@ SAMPLE_END = "2023-11-10"
 
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
+                        handlers=[RichHandler(console=err, show_path=False)])
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # pyspark's gateway chatter
 
 
 def _fail(message: str, code: int = 2) -> None:

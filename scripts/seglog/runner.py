@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow.parquet as pq
 
@@ -41,8 +41,9 @@ def ensure_profile() -> Path:
     return target
 
 
-def dbt(args: Sequence[str]) -> BuildResult:
-    """Invoke dbt with ``args`` in the project directory; raise DbtFailed on failure."""
+def dbt(args: Sequence[str], callbacks: Sequence[Callable[[Any], None]] = ()) -> BuildResult:
+    """Invoke dbt with ``args`` in the project directory; raise DbtFailed on failure.
+    ``callbacks`` receive every dbt event (e.g. to collect warnings)."""
     from dbt.cli.main import dbtRunner  # imported late: dbt's import is slow
 
     ensure_profile()
@@ -50,7 +51,7 @@ def dbt(args: Sequence[str]) -> BuildResult:
     cwd = os.getcwd()
     os.chdir(PROJECT_DIR)
     try:
-        res = dbtRunner().invoke(list(args))
+        res = dbtRunner(callbacks=list(callbacks)).invoke(list(args))
     finally:
         os.chdir(cwd)
     nodes = []

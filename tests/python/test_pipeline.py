@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seglog.project import default_vars
-from seglog.runner import dbt_build, table_dir
+from seglog.runner import dbt, dbt_build, table_dir
 
 pytestmark = pytest.mark.spark
 
@@ -164,3 +164,15 @@ def test_every_model_column_is_described(spark) -> None:
             if field not in documented:
                 missing.append(f"{node['name']}.{field}")
     assert not missing, f"undocumented columns: {missing}"
+
+
+def test_docs_generate_has_no_warnings(spark, pipeline_root: Path) -> None:
+    warnings = []
+
+    def collect(event) -> None:
+        if event.info.level in ("warn", "error"):
+            warnings.append(event.info.msg)
+
+    dbt(["docs", "generate", "--vars", json.dumps({"date": "2023-11-08", "segment_root": str(pipeline_root)})],
+        callbacks=[collect])
+    assert warnings == []

@@ -34,35 +34,27 @@ raw_counts as (
     group by source_key
 ),
 
-staged as (
-    select
-        platform as source_key,
-        count(*) as events
-    from {{ ref('stg_segment__events') }}
-    where ymd in {{ owned }}
-    group by platform
-    union all
-    select
-        'procedure' as source_key,
-        count(*) as events
-    from {{ ref('stg_segment__procedure_events') }}
-    where ymd in {{ owned }}
-),
+{#- rows per source in the owned partitions: of the staging tables, and of the marts -#}
+{%- for cte, events_model, procedure_model in [
+    ('staged', 'stg_segment__events', 'stg_segment__procedure_events'),
+    ('marts', 'segment_log', 'procedure_log'),
+] %}
 
-marts as (
-    select
-        platform as source_key,
-        count(*) as events
-    from {{ ref('segment_log') }}
-    where ymd in {{ owned }}
-    group by platform
-    union all
-    select
-        'procedure' as source_key,
-        count(*) as events
-    from {{ ref('procedure_log') }}
-    where ymd in {{ owned }}
-),
+    {{ cte }} as (
+        select
+            platform as source_key,
+            count(*) as events
+        from {{ ref(events_model) }}
+        where ymd in {{ owned }}
+        group by platform
+        union all
+        select
+            'procedure' as source_key,
+            count(*) as events
+        from {{ ref(procedure_model) }}
+        where ymd in {{ owned }}
+    ),
+{% endfor %}
 
 set_aside as (
     select

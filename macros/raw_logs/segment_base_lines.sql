@@ -5,17 +5,17 @@
 
   Reasons, checked in this order:
     empty_line          nothing but whitespace
-    invalid_utf8        bytes that are not valid UTF-8
+    invalid_utf8        bytes that are not valid UTF-8 (not parsed; exact bytes in raw_line_base64)
     json_array          a JSON array instead of one event object
     not_json            does not start with '{'
-    malformed_json      not parseable JSON (e.g. truncated)
+    malformed_json      not parseable JSON (e.g. truncated, even after a readable messageId)
     field_type_mismatch valid JSON but a declared field has the wrong type (e.g. a bad timestamp)
     missing_message_id  no messageId (cannot be deduplicated)
     missing_timestamp   no timestamp (no business date)
     missing_received_at no receivedAt (cannot pick the earliest copy)
 -#}
 {% macro segment_base_lines(table_name) %}
-{%- set p = segment_parse_columns(table_name, 'raw_line') -%}
+{%- set p = segment_parse_columns(table_name, 'parse_text') -%}
 with
 
 raw_lines as (
@@ -27,15 +27,25 @@ located as (
         raw_line,
         file_name,
         regexp_extract(file_name, '/([^/]+)/[0-9]{13}/[^/]+$', 1) as source_id,
-        to_date(timestamp_millis(cast(regexp_extract(file_name, '/([0-9]{13})/[^/]+$', 1) as bigint))) as received_day
+        to_date(timestamp_millis(cast(regexp_extract(file_name, '/([0-9]{13})/[^/]+$', 1) as bigint))) as received_day,
+        -- Spark keeps a line's bytes as read; re-encoding replaces invalid sequences, so they differ.
+        cast(raw_line as binary) = encode(raw_line, 'UTF-8') as is_valid_utf8
     from raw_lines
+),
+
+checked as (
+    select
+        located.*,
+        -- A line that is not valid UTF-8 is not parsed: none of its bytes reach a typed column.
+        case when is_valid_utf8 then raw_line end as parse_text
+    from located
 ),
 
 parsed_lines as (
     select
-        located.*,
+        checked.*,
         {{ p['line'] | join(',\n        ') }}
-    from located
+    from checked
 ),
 
 parsed_objects as (
@@ -53,20 +63,23 @@ final as (
         received_day,
         case
             when trim(raw_line) = '' then 'empty_line'
-            -- Spark keeps a line's bytes as read; re-encoding replaces invalid sequences, so they differ.
-            when cast(raw_line as binary) != encode(raw_line, 'UTF-8') then 'invalid_utf8'
+            when not is_valid_utf8 then 'invalid_utf8'
             when _line is null or _line._corrupt_record is not null then
                 case
                     when left(ltrim(raw_line), 1) = '[' then 'json_array'
                     when left(ltrim(raw_line), 1) != '{' then 'not_json'
-                    when _line.`messageId` is null and _line.`timestamp` is null then 'malformed_json'
+                    -- Any JSON object parses as map<string,string>; a broken one (e.g. truncated) does not.
+                    when from_json(parse_text, 'map<string,string>') is null then 'malformed_json'
                     else 'field_type_mismatch'
                 end
             when _line.`messageId` is null or trim(_line.`messageId`) = '' then 'missing_message_id'
             when _line.`timestamp` is null then 'missing_timestamp'
             when _line.`receivedAt` is null then 'missing_received_at'
         end as reject_reason,
-        raw_line,
+        -- Kept valid UTF-8 (invalid bytes as U+FFFD) so every table stays readable and loadable;
+        -- the exact bytes of such a line are kept in raw_line_base64.
+        case when is_valid_utf8 then raw_line else decode(encode(raw_line, 'UTF-8'), 'UTF-8') end as raw_line,
+        case when not is_valid_utf8 then base64(cast(raw_line as binary)) end as raw_line_base64,
         {{ p['flat'] | join(',\n        ') }}
     from parsed_objects
 )

@@ -13,58 +13,48 @@
   read from; every run rewrites the folders it reads (D-L-1..D), so a rerun gives the same rows.
 -#}
 
+{%- set sources = ['web_app', 'procedure'] -%}
+
 with
 
 malformed as (
-    select
-        source_key,
-        source_id,
-        file_name,
-        received_day,
-        reject_reason as reason,
-        message_id,
-        `timestamp` as event_at_utc,
-        raw_line
-    from {{ ref('base_segment__web_app_lines') }}
-    where reject_reason is not null
-    union all
-    select
-        source_key,
-        source_id,
-        file_name,
-        received_day,
-        reject_reason as reason,
-        message_id,
-        `timestamp` as event_at_utc,
-        raw_line
-    from {{ ref('base_segment__procedure_lines') }}
-    where reject_reason is not null
+    {%- for source in sources %}
+        select
+            source_key,
+            source_id,
+            file_name,
+            received_day,
+            reject_reason as reason,
+            message_id,
+            `timestamp` as event_at_utc,
+            raw_line,
+            raw_line_base64
+        from {{ ref('base_segment__' ~ source ~ '_lines') }}
+        where reject_reason is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 outside_every_window as (
-    select
-        source_key,
-        source_id,
-        file_name,
-        received_day,
-        window_status as reason,
-        message_id,
-        `timestamp` as event_at_utc,
-        raw_line
-    from {{ ref('base_segment__web_app_events') }}
-    where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
-    union all
-    select
-        source_key,
-        source_id,
-        file_name,
-        received_day,
-        window_status as reason,
-        message_id,
-        `timestamp` as event_at_utc,
-        raw_line
-    from {{ ref('base_segment__procedure_events') }}
-    where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
+    {%- for source in sources %}
+        select
+            source_key,
+            source_id,
+            file_name,
+            received_day,
+            window_status as reason,
+            message_id,
+            `timestamp` as event_at_utc,
+            raw_line,
+            raw_line_base64
+        from {{ ref('base_segment__' ~ source ~ '_events') }}
+        where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 unioned as (
@@ -89,6 +79,7 @@ final as (
         message_id,
         event_at_utc,
         raw_line,
+        raw_line_base64,
         date_format(received_day, 'yyyy-MM-dd') as received_ymd
     from unioned
 )

@@ -51,6 +51,14 @@ def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
+def _is_timestamp(value) -> bool:
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def _expected_audit(root: Path, run: date, late: int = 1) -> dict[str, Counter]:
     """The audit worked out in plain Python from the raw files, by the documented rules."""
     days = [run - timedelta(days=n) for n in range(late + 1, -1, -1)]
@@ -68,7 +76,8 @@ def _expected_audit(root: Path, run: date, late: int = 1) -> dict[str, Counter]:
                     except (UnicodeDecodeError, json.JSONDecodeError):
                         out[key]["quarantined"] += 1
                         continue
-                    if not isinstance(ev, dict) or not ev.get("messageId") or not ev.get("timestamp") or not ev.get("receivedAt"):
+                    if not isinstance(ev, dict) or not ev.get("messageId") or not ev.get("receivedAt") \
+                            or not _is_timestamp(ev.get("timestamp")):
                         out[key]["quarantined"] += 1
                         continue
                     parsed[key].append((ev, day))
@@ -101,6 +110,18 @@ def test_audit_matches_an_independent_count_of_the_raw_files(spark, pipeline_roo
         assert r.lines_read == r.quarantined + r.duplicates + r.events_staged + r.out_of_window
         assert (r.owned_from_ymd, r.owned_to_ymd) == ("2023-11-07", "2023-11-08")
     assert sum(r.quarantined for r in rows) > 0 and sum(r.duplicates for r in rows) > 0
+
+
+def test_each_kind_of_bad_line_gets_its_reason(spark) -> None:
+    from conftest import HANDMADE
+
+    rows = spark.sql("""
+        select reason, raw_line from audit.segment_quarantine
+        where file_name like '%handmade.tests.gz'""").collect()
+    got = sorted(r.reason for r in rows)
+    assert got == sorted(reason for _, reason in HANDMADE if reason)
+    ok = spark.sql("select page_name, ymd from marts.segment_log where message_id = 'hm-ok'").collect()
+    assert [(r.page_name, r.ymd) for r in ok] == [("Legacy", "2023-11-08")]  # properties.page as a plain string
 
 
 def test_every_malformed_line_is_in_quarantine_with_a_reason(spark) -> None:

@@ -9,8 +9,10 @@
 {#-
   Lines set aside, never dropped: malformed lines (reject_reason of the base models) and
   well-formed events that no run will stage because they fall outside every run's window
-  (beyond_window, ahead_of_receipt). Partitioned by the received day of the folder they were
-  read from; every run rewrites the folders it reads (D-L-1..D), so a rerun gives the same rows.
+  (beyond_window, ahead_of_receipt), every copy of them. Partitioned by the received day of
+  the folder they were read from. What lands in a folder's partition depends on that folder's
+  lines alone (not on dedup against other folders), so every run that reads the folder
+  (D-L-1..D) writes the same rows, in any order.
 -#}
 
 {%- set sources = ['web_app', 'procedure'] -%}
@@ -50,7 +52,7 @@ outside_every_window as (
             raw_line,
             raw_line_base64
         from {{ ref('base_segment__' ~ source ~ '_events') }}
-        where duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')
+        where window_status in ('beyond_window', 'ahead_of_receipt')
         {%- if not loop.last %}
             union all
         {%- endif %}

@@ -9,8 +9,9 @@
 {#-
   One row per run date and source: what the run read and where every line went.
     lines_read = quarantined + duplicates + events_staged + out_of_window
-  out_of_window counts well-formed events outside this run's partitions; kept_aside is the
-  part of them that no run will stage (in segment_quarantine with kind 'outside_window').
+  out_of_window counts well-formed events (first copies) outside this run's partitions.
+  kept_aside counts the well-formed lines (every copy) that no run will stage, the rows of
+  segment_quarantine with kind 'outside_window' for the folders read; it is not a term of the sum.
 -#}
 
 {%- set owned = owned_ymds() -%}
@@ -58,7 +59,7 @@ event_counts as (
         count_if(duplicate_rank > 1) as duplicates,
         count_if(duplicate_rank = 1 and window_status = 'owned') as events_staged,
         count_if(duplicate_rank = 1 and window_status != 'owned') as out_of_window,
-        count_if(duplicate_rank = 1 and window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside
+        count_if(window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside
     from events
     group by source_key
 ),

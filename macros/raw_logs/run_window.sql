@@ -37,26 +37,34 @@
     {{ return(((day - modules.datetime.date(1970, 1, 1)).days * 86400000) | string) }}
 {% endmacro %}
 
+{#- A Spark array literal of strings, e.g. array('web', 'app'); values are validated names. -#}
+{% macro sql_array(values) %}
+    {{- return("array" ~ sql_string_list(values)) -}}
+{% endmacro %}
+
 {#- A SQL list literal of strings, e.g. ('2023-11-07', '2023-11-08'); values are validated dates. -#}
 {% macro sql_string_list(values) %}
     {{- return("(" ~ (values | map('string') | map('tojson') | join(', ')) | replace('"', "'") ~ ")") -}}
 {% endmacro %}
 
 {#-
-  Where an event stands for this run, from its KST date and the folder it was received in:
-    owned            its date is one of this run's partitions: staged here;
-    other_run        another run's partitions; that run reads this folder and stages it;
-    beyond_window    received more than L days after its date: no run will stage it, kept aside;
-    ahead_of_receipt its timestamp is more than a day after its receipt (a wrong device
-                     clock): no run will stage it, kept aside.
+  Where an event stands for this run, from its KST date X and the UTC day R of the folder it
+  was received in. Partition X is final after the run for X+L, which reads the folders
+  X-1..X+L: an event of X belongs in the tables exactly when X-1 <= R <= X+L.
+    ahead_of_receipt R < X-1: stamped two or more days after it was received (a device clock
+                     ahead). The final run for X never reads its folder, so no run stages it,
+                     even one that owns X: kept aside.
+    owned            X is one of this run's partitions (D-L..D): staged here;
+    beyond_window    R > X+L: received more than L days late; no run stages it: kept aside;
+    other_run        another run owns X and reads this folder: staged there.
+  The status of a line depends on X and R only, so every run that reads a folder agrees.
 -#}
 {% macro window_status(event_ymd, received_day) %}
-    {%- set v = run_vars() -%}
-    {%- set late = v['late_arrival_days'] -%}
+    {%- set late = run_vars()['late_arrival_days'] -%}
     case
+        when datediff({{ received_day }}, to_date({{ event_ymd }})) < -1 then 'ahead_of_receipt'
         when {{ event_ymd }} in {{ sql_string_list(owned_ymds()) }} then 'owned'
         when datediff({{ received_day }}, to_date({{ event_ymd }})) > {{ late }} then 'beyond_window'
-        when datediff({{ received_day }}, to_date({{ event_ymd }})) < {{ -late - 1 }} then 'ahead_of_receipt'
         else 'other_run'
     end
 {% endmacro %}

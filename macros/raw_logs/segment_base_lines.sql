@@ -9,7 +9,10 @@
     json_array          a JSON array instead of one event object
     not_json            does not start with '{'
     malformed_json      not parseable JSON (e.g. truncated, even after a readable messageId)
-    field_type_mismatch valid JSON but a declared field has the wrong type (e.g. a bad timestamp)
+    field_type_mismatch valid JSON but a declared field has the wrong type (e.g. a bad timestamp,
+                        or a string where context.userAgentData.mobile is declared boolean).
+                        Strict on purpose: a wrong type is kept aside and counted, never nulled
+                        silently; a field that varies in type is declared `string`.
     missing_message_id  no messageId (cannot be deduplicated)
     missing_timestamp   no timestamp (no business date)
     missing_received_at no receivedAt (cannot pick the earliest copy)
@@ -75,6 +78,9 @@ final as (
             when _line.`messageId` is null or trim(_line.`messageId`) = '' then 'missing_message_id'
             when _line.`timestamp` is null then 'missing_timestamp'
             when _line.`receivedAt` is null then 'missing_received_at'
+            {%- for obj in p['object_structs'] %}
+            when {{ obj }}._corrupt_record is not null then 'field_type_mismatch'
+            {%- endfor %}
         end as reject_reason,
         -- Kept valid UTF-8 (invalid bytes as U+FFFD) so every table stays readable and loadable;
         -- the exact bytes of such a line are kept in raw_line_base64.

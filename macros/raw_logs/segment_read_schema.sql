@@ -85,21 +85,24 @@
     {{ return(fields | join(', ')) }}
 {% endmacro %}
 
-{#- The from_json schema of one object root (e.g. context), from its dotted children. -#}
+{#- The from_json schema of one object root (e.g. context), from its dotted children, plus _corrupt_record. -#}
 {% macro segment_object_schema(table_name, root) %}
     {%- set paths = [] -%}
     {%- for name, dtype in segment_source_columns(table_name) if name.startswith(root ~ '.') -%}
         {%- do paths.append((name.split('.')[1:], dtype)) -%}
     {%- endfor -%}
-    {{ return(_segment_struct_fields(paths, ' ')) }}
+    {#- _corrupt_record: set when a declared field inside the object has the wrong type. -#}
+    {{ return(_segment_struct_fields(paths, ' ') ~ ', `_corrupt_record` string') }}
 {% endmacro %}
 
 {#-
   Select expressions that parse `line_column` and flatten every declared column to a
   snake_case column, for use in a query over the raw lines:
     from_json once for the line, once more for each object root's text.
-  Returns {'parsed': [...expressions adding `_line` and `_obj_<root>` structs...],
-           'flat': [...expressions over those structs...]}.
+  Returns {'line': [the expression adding the `_line` struct],
+           'objects': [expressions adding one `_obj_<root>` struct per object root],
+           'object_structs': [the names of those structs],
+           'flat': [expressions over those structs, one per declared column]}.
 -#}
 {% macro segment_parse_columns(table_name, line_column) %}
     {%- set columns = segment_source_columns(table_name) -%}
@@ -121,5 +124,7 @@
     {%- for root in roots -%}
         {%- do objects.append("from_json(_line.`" ~ root ~ "`, '" ~ segment_object_schema(table_name, root) ~ "') as _obj_" ~ segment_snake_case(root)) -%}
     {%- endfor -%}
-    {{ return({'line': parsed, 'objects': objects, 'flat': flat}) }}
+    {%- set object_structs = [] -%}
+    {%- for root in roots -%}{%- do object_structs.append('_obj_' ~ segment_snake_case(root)) -%}{%- endfor -%}
+    {{ return({'line': parsed, 'objects': objects, 'object_structs': object_structs, 'flat': flat}) }}
 {% endmacro %}

@@ -29,7 +29,7 @@
         {%- set y, m, d = date_text.split('-') | map('int') | list -%}
         {%- set leap = (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) -%}
         {%- set last = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] -%}
-        {%- if d <= last -%}
+        {%- if d <= last and y >= 1 -%}
             {%- set ns.parsed = modules.datetime.date(y, m, d) -%}
         {%- endif -%}
     {%- endif -%}
@@ -38,7 +38,7 @@
     {%- endif -%}
 
     {%- set late = var('late_arrival_days', 1) -%}
-    {%- if late is not number or late is sameas true or late is sameas false or late != (late | int) or late < 0 or late > 30 -%}
+    {%- if late is not integer or late is boolean or late < 0 or late > 30 -%}
         {{ _fail_var('late_arrival_days', late, 'must be a whole number of days from 0 to 30', '{late_arrival_days: 1}') }}
     {%- endif -%}
 
@@ -56,7 +56,7 @@
             {{ _fail_var('segment_sources.' ~ key, source_id, 'a Segment source id is letters, digits, _ and - only', '{segment_sources: {web: abc, app: def, procedure: ghi}}') }}
         {%- endif -%}
     {%- endfor -%}
-    {%- if (sources.values() | unique | list | length) != 3 -%}
+    {%- if (sources.values() | unique(case_sensitive=true) | list | length) != 3 -%}
         {{ _fail_var('segment_sources', sources, 'the three sources need three different source ids', '{segment_sources: {web: abc, app: def, procedure: ghi}}') }}
     {%- endif -%}
 

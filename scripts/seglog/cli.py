@@ -129,7 +129,6 @@ def run(
     late_arrival_days: Optional[int] = typer.Option(None, help="Late-arrival window in days (var late_arrival_days)."),
     vars_: Optional[str] = typer.Option(None, "--vars", help="More dbt vars as YAML, as for dbt --vars."),
     select: Optional[str] = typer.Option(None, help="dbt --select (default: everything)."),
-    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental tables from scratch."),
 ) -> None:
     """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit."""
     overrides = _parse_vars(vars_)
@@ -143,15 +142,11 @@ def run(
         _fail(str(exc))
     from .runner import DbtFailed, dbt_build, schema_dir
 
-    extra = []
-    if select:
-        extra += ["--select", select]
-    if full_refresh:
-        extra.append("--full-refresh")
+    extra = ["--select", select] if select else []
     log.info("dbt build for %s (late_arrival_days=%s) on local Spark", effective["date"], effective["late_arrival_days"])
     t0 = time.perf_counter()
     try:
-        result = dbt_build({k: v for k, v in overrides.items()}, extra)
+        result = dbt_build(effective, extra)
     except DbtFailed as exc:
         _fail(str(exc), code=1)
     log.info("dbt build finished in %.0f s", time.perf_counter() - t0)

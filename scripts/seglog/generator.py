@@ -7,7 +7,7 @@ Writes the real layout
 for the KST business dates start..end, with the field set of the real sources (web, app and
 the "procedure" source with its own schema), Korean strings, many small files a day, and
 faults injected at the asked rates (duplicate deliveries, malformed lines, events on the
-KST-midnight edge, late deliveries, missing ids, ``properties.page`` as a plain string,
+KST-midnight edge, late deliveries, events stamped days after their receipt, missing ids, ``properties.page`` as a plain string,
 strings over 255 bytes).
 
 Nothing here is random without the seed: the same arguments give byte-identical files
@@ -95,6 +95,7 @@ class FaultRates:
     duplicate: float = 0.02
     malformed: float = 0.003
     late: float = 0.01
+    clock_ahead: float = 0.001  # stamped 2-3 days after receipt (a device clock ahead): kept aside
     missing_ids: float = 0.01
     page_as_string: float = 0.05
     long_string: float = 0.01
@@ -316,10 +317,14 @@ class _Generator:
         for ts in self._timestamps(day, n):
             user = self.rng.choice(self.users)
             ev = make(ts, user)
-            late = self.rng.random() < self.rates.late
+            draw = self.rng.random()
+            late = draw < self.rates.late
+            ahead = self.rates.late <= draw < self.rates.late + self.rates.clock_ahead
             delay = timedelta(milliseconds=self.rng.randint(50, 20_000))
             if late:
                 delay += timedelta(days=self.rng.randint(1, 3), hours=self.rng.randint(0, 6))
+            elif ahead:
+                delay = -timedelta(days=self.rng.randint(2, 3), hours=self.rng.randint(0, 6))
             received = ts + delay
             ev["receivedAt"] = iso_ms(received)
             yield received, ev, late

@@ -7,7 +7,7 @@ call dbt directly); tests/python/test_run_vars.py checks both sides agree.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .project import default_vars
@@ -22,6 +22,8 @@ class VarError(ValueError):
 
 
 def parse_date(value: Any, name: str = "date") -> date:
+    if isinstance(value, datetime):  # YAML reads 2023-11-08T10:00:00 as a datetime: not a date
+        raise VarError(f"Invalid var '{name}': {value!r} — a date, not a time: use YYYY-MM-DD, e.g. 2023-11-08")
     if isinstance(value, date):
         return value
     text = str(value).strip() if value is not None else ""

@@ -26,6 +26,8 @@ HANDMADE = [
     (b'{"messageId":"hm-norecv","timestamp":"2023-11-08T01:00:00Z","type":"track"}', "missing_received_at"),
     (b'{"messageId":"","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z"}', "missing_message_id"),
     (b'{"messageId":"hm-nots","receivedAt":"2023-11-08T01:00:01Z","type":"track"}', "missing_timestamp"),
+    (b'{"messageId":"hm-nested","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z",'
+     b'"type":"track","context":{"userAgentData":{"mobile":"yes"}}}', "field_type_mismatch"),
     (b"   ", "empty_line"),
     (b'"just a string"', "not_json"),
     (b'[{"messageId":"hm-array"}]', "json_array"),

@@ -130,6 +130,8 @@ def test_events_are_realistic(sample) -> None:
             evs.append((source, ev))
     stamps = Counter(ev["timestamp"][11:] for _, ev in evs)
     assert stamps["14:59:59.999Z"] > 0 and stamps["15:00:00.000Z"] > 0  # the KST midnight edge
+    ahead = [ev for _, ev in evs if ev["receivedAt"] < ev["timestamp"][:10]]  # received days before its timestamp
+    assert ahead  # a device clock ahead
     assert any(not ev.get("anonymousId") and not ev.get("userId") for _, ev in evs)  # neither id
     assert any(ev.get("userId") and not ev.get("anonymousId") for _, ev in evs)  # only a userId
     pages = [ev["properties"]["page"] for s, ev in evs if s == "web" and ev["type"] == "page"]

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import HANDMADE
 from seglog.project import default_vars
 from seglog.runner import dbt, dbt_build, table_dir
 
 pytestmark = pytest.mark.spark
+
+HANDMADE_REASONS = dict(HANDMADE)
 
 SOURCE_IDS = default_vars()["segment_sources"]
 KEY_OF = {v: k for k, v in SOURCE_IDS.items()}
@@ -71,6 +74,9 @@ def _expected_audit(root: Path, run: date, late: int = 1) -> dict[str, Counter]:
             for path in sorted(folder.glob("*.gz")) if folder.exists() else []:
                 for raw in gzip.decompress(path.read_bytes()).split(b"\n")[:-1]:
                     out[key]["lines_read"] += 1
+                    if HANDMADE_REASONS.get(raw):  # the hand-written bad lines say what they are
+                        out[key]["quarantined"] += 1
+                        continue
                     try:
                         ev = json.loads(raw.decode("utf-8"))
                     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -87,12 +93,13 @@ def _expected_audit(root: Path, run: date, late: int = 1) -> dict[str, Counter]:
             ts = datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00"))
             kst_day = (ts + timedelta(hours=9)).date()
             lag = (received_day - kst_day).days
-            out[key]["kept_aside"] += kst_day not in owned and (lag > late or lag < -late - 1)  # every copy
+            kept_aside = lag > late or lag < -1  # the final run for kst_day never reads this folder
+            out[key]["kept_aside"] += kept_aside  # every copy
             if ev["messageId"] in seen:
                 out[key]["duplicates"] += 1
                 continue
             seen.add(ev["messageId"])
-            if kst_day in owned:
+            if kst_day in owned and not kept_aside:
                 out[key]["events_staged"] += 1
             else:
                 out[key]["out_of_window"] += 1
@@ -113,8 +120,6 @@ def test_audit_matches_an_independent_count_of_the_raw_files(spark, pipeline_roo
 
 
 def test_each_kind_of_bad_line_gets_its_reason(spark) -> None:
-    from conftest import HANDMADE
-
     rows = spark.sql("""
         select reason, raw_line from audit.segment_quarantine
         where file_name like '%handmade.tests.gz'""").collect()
@@ -217,3 +222,21 @@ def test_docs_generate_has_no_warnings(spark, pipeline_root: Path) -> None:
     dbt(["docs", "generate", "--vars", json.dumps({"date": "2023-11-08", "segment_root": str(pipeline_root)})],
         callbacks=[collect])
     assert warnings == []
+
+
+# Last: the failed build leaves the scratch guard table dropped.
+def test_a_source_folder_that_has_not_landed_stops_the_run_and_keeps_the_tables(
+        spark, pipeline_root: Path, tmp_path: Path) -> None:
+    """The app source's folder of 2023-11-08 is missing: the build fails before rewriting anything."""
+    from seglog.runner import DbtFailed
+
+    partial = tmp_path / "segment-logs"
+    missing = pipeline_root / SOURCE_IDS["app"] / "1699401600000"
+    for folder in pipeline_root.glob("*/*"):
+        if folder != missing:
+            (partial / folder.parent.name).mkdir(parents=True, exist_ok=True)
+            (partial / folder.parent.name / folder.name).symlink_to(folder)
+    before = _checksums(spark)
+    with pytest.raises(DbtFailed, match="base_segment__landed_folders"):
+        _build(partial, "2023-11-08")
+    assert _checksums(spark) == before

@@ -23,18 +23,23 @@ BAD_VARS = [
     ("{date: 20231108}", "YYYY-MM-DD"),
     ("{date: '2023-11-08; drop table x'}", "YYYY-MM-DD"),
     ("{date: '2023-13-01'}", "YYYY-MM-DD"),
+    ("{date: '0000-01-01'}", "YYYY-MM-DD"),
+    ("{date: 2023-11-08T10:00:00}", "YYYY-MM-DD"),
     ("{date: null}", "YYYY-MM-DD"),
     ("{date: ''}", "YYYY-MM-DD"),
     ("{late_arrival_days: -1}", "0 to 30"),
     ("{late_arrival_days: 'one'}", "0 to 30"),
     ("{late_arrival_days: 1.5}", "0 to 30"),
+    ("{late_arrival_days: 1.0}", "0 to 30"),
+    ("{late_arrival_days: true}", "0 to 30"),
     ("{segment_root: \"data/x'; drop table y; --\"}", "segment_root"),
     ("{segment_sources: {web: a, app: b}}", "web, app and procedure"),
     ("{segment_sources: {web: a, app: a, procedure: c}}", "different source ids"),
     ("{segment_sources: {web: 'a b', app: b, procedure: c}}", "letters, digits"),
 ]
 GOOD_VARS = ["{date: 2023-11-08}", "{date: '2024-02-29', late_arrival_days: 0}", "{late_arrival_days: 30}",
-             "{segment_root: 's3://my-bucket/segment-logs'}"]
+             "{segment_root: 's3://my-bucket/segment-logs'}",
+             "{segment_sources: {web: abc, app: ABC, procedure: c-1_2}}"]
 
 
 @pytest.mark.parametrize("vars_yaml,words", BAD_VARS + [("{date: 2023-02-30}", "YYYY-MM-DD")])
@@ -95,3 +100,33 @@ def test_dbt_refuses_an_unquoted_impossible_date_before_spark_starts(tmp_path: P
     assert proc.returncode != 0
     assert "day is out of range for month" in proc.stdout + proc.stderr
     assert not spark_dir.exists()
+
+
+@pytest.mark.parametrize("vars_yaml", GOOD_VARS)
+def test_dbt_accepts_what_the_cli_accepts(vars_yaml: str, tmp_path: Path) -> None:
+    """The good values pass dbt's own check too (dbt parse renders every model, no Spark)."""
+    env = dict(os.environ, SEGLOG_SPARK_DIR=str(tmp_path / "spark"), SEGLOG_HOME=str(PROJECT_DIR),
+               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    proc = subprocess.run([DBT, "parse", "--vars", vars_yaml], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`seglog run --vars '{date: 2023-11-08}'` (YAML makes a date object) reaches dbt as plain JSON."""
+    import json
+
+    import seglog.cli
+    import seglog.runner
+
+    seen = {}
+
+    def fake_build(vars_, extra=()):
+        seen["vars"] = json.loads(json.dumps(vars_))
+        return seglog.runner.BuildResult(success=True, nodes=[])
+
+    monkeypatch.setattr(seglog.runner, "dbt_build", fake_build)
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    result = CliRunner().invoke(app, ["run", "--vars", "{date: 2023-11-08, late_arrival_days: 2}"])
+    assert result.exit_code == 0, result.output
+    assert seen["vars"]["date"] == "2023-11-08" and seen["vars"]["late_arrival_days"] == 2

@@ -1,3 +1,4 @@
 {{ config(materialized='view') }}
+-- depends_on: {{ ref('base_segment__landed_folders') }}
 
 {{ segment_classified_events(ref('base_segment__procedure_lines')) }}

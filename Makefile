@@ -34,8 +34,13 @@ profiles.yml:
 
 profile: profiles.yml ## Write ./profiles.yml from profiles.example.yml if missing
 
-sample: venv ## Generate the sample Segment logs into data/sample (only if missing)
-	$(BIN)/seglog generate --if-missing
+SAMPLE_MANIFEST := data/sample/segment-logs/_manifest.json
+
+# The sample is written once, and again only when the generator changes.
+$(SAMPLE_MANIFEST): scripts/seglog/generator.py | $(STAMP)
+	$(BIN)/seglog generate
+
+sample: venv $(SAMPLE_MANIFEST) ## Generate the sample Segment logs into data/sample (if missing or the generator changed)
 
 run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): dbt build on local Spark + audit
 	$(BIN)/seglog run $(if $(DATE),--date $(DATE))

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Optional
 

@@ -8,7 +8,6 @@ invocations in a row (tests reuse it).
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ import pyarrow.parquet as pq
 
 from .project import PROJECT_DIR, spark_dir
 
-log = logging.getLogger(__name__)
 
 AUDIT_COLUMNS = ("lines_read", "events_staged", "duplicates", "quarantined", "out_of_window", "kept_aside")
 

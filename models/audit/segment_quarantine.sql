@@ -15,60 +15,34 @@
   (D-L-1..D) writes the same rows, in any order.
 -#}
 
-{%- set sources = ['web_app', 'procedure'] -%}
+{#- (base model, kind, column holding the reason, which rows are set aside) -#}
+{%- set set_aside_from = [] -%}
+{%- for source in ['web_app', 'procedure'] -%}
+    {%- do set_aside_from.append(('base_segment__' ~ source ~ '_lines', 'malformed', 'reject_reason', 'reject_reason is not null')) -%}
+    {%- do set_aside_from.append(('base_segment__' ~ source ~ '_events', 'outside_window', 'window_status', "window_status in ('beyond_window', 'ahead_of_receipt')")) -%}
+{%- endfor -%}
 
 with
 
-malformed as (
-    {%- for source in sources %}
-        select
-            source_key,
-            source_id,
-            file_name,
-            received_day,
-            reject_reason as reason,
-            message_id,
-            `timestamp` as event_at_utc,
-            raw_line,
-            raw_line_base64
-        from {{ ref('base_segment__' ~ source ~ '_lines') }}
-        where reject_reason is not null
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-),
-
-outside_every_window as (
-    {%- for source in sources %}
-        select
-            source_key,
-            source_id,
-            file_name,
-            received_day,
-            window_status as reason,
-            message_id,
-            `timestamp` as event_at_utc,
-            raw_line,
-            raw_line_base64
-        from {{ ref('base_segment__' ~ source ~ '_events') }}
-        where window_status in ('beyond_window', 'ahead_of_receipt')
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-),
-
 unioned as (
-    select
-        *,
-        'malformed' as kind
-    from malformed
-    union all
-    select
-        *,
-        'outside_window' as kind
-    from outside_every_window
+    {%- for model, kind, reason_column, condition in set_aside_from %}
+        select
+            source_key,
+            source_id,
+            file_name,
+            received_day,
+            '{{ kind }}' as kind,
+            {{ reason_column }} as reason,
+            message_id,
+            `timestamp` as event_at_utc,
+            raw_line,
+            raw_line_base64
+        from {{ ref(model) }}
+        where {{ condition }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (

@@ -42,6 +42,11 @@
         {{ _fail_var('late_arrival_days', late, 'must be a whole number of days from 0 to 30', '{late_arrival_days: 1}') }}
     {%- endif -%}
 
+    {%- set gap = var('session_inactivity_minutes', 30) -%}
+    {%- if gap is not integer or gap is boolean or gap < 1 or gap > 1440 -%}
+        {{ _fail_var('session_inactivity_minutes', gap, 'must be a whole number of minutes from 1 to 1440', '{session_inactivity_minutes: 30}') }}
+    {%- endif -%}
+
     {%- set root = var('segment_root', none) -%}
     {%- if root is not string or (root | trim) == '' or not modules.re.fullmatch('[A-Za-z0-9_./:@+=-]+', root) -%}
         {{ _fail_var('segment_root', root, 'must be a path or s3:// URL made of letters, digits and _ . / : @ + = -', '{segment_root: s3://my-bucket/segment-logs}') }}
@@ -63,6 +68,7 @@
     {{ return({
         'date': ns.parsed,
         'late_arrival_days': late | int,
+        'session_inactivity_minutes': gap | int,
         'segment_root': root.rstrip('/'),
         'segment_sources': sources,
     }) }}

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -125,11 +126,15 @@ def _print_audit(run_ymd: str) -> None:
 @app.command()
 def run(
     date_: Optional[str] = typer.Option(None, "--date", help="KST business date (YYYY-MM-DD); default from dbt_project.yml."),
+    to: Optional[str] = typer.Option(None, "--to", help="Backfill: run every date from --date to this one, in date order."),
     late_arrival_days: Optional[int] = typer.Option(None, help="Late-arrival window in days (var late_arrival_days)."),
     vars_: Optional[str] = typer.Option(None, "--vars", help="More dbt vars as YAML, as for dbt --vars."),
     select: Optional[str] = typer.Option(None, help="dbt --select (default: everything)."),
 ) -> None:
-    """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit."""
+    """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit.
+
+    With --to, a backfill: one dbt build per date, oldest first (first-seen users and
+    retention assume dates are built in order), all in one Spark session."""
     overrides = _parse_vars(vars_)
     if date_ is not None:
         overrides["date"] = date_
@@ -137,24 +142,35 @@ def run(
         overrides["late_arrival_days"] = late_arrival_days
     try:
         effective = validate(overrides)
+        last = parse_date(to, "to") if to is not None else parse_date(effective["date"])
     except VarError as exc:
         _fail(str(exc))
+    first = parse_date(effective["date"])
+    if last < first:
+        _fail(f"--to {last} is before --date {first}")
+    if (last - first).days > 366:
+        _fail(f"--date {first} --to {last} is more than a year of runs; split the backfill")
     from .runner import DbtFailed, dbt_build, schema_dir
 
     extra = ["--select", select] if select else []
-    log.info("dbt build for %s (late_arrival_days=%s) on local Spark", effective["date"], effective["late_arrival_days"])
-    t0 = time.perf_counter()
-    try:
-        result = dbt_build(effective, extra)
-    except DbtFailed as exc:
-        _fail(str(exc), code=1)
-    log.info("dbt build finished in %.0f s", time.perf_counter() - t0)
-    built = sorted({n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]})
+    built: set[str] = set()
+    for offset in range((last - first).days + 1):
+        day_vars = dict(effective, date=(first + timedelta(days=offset)).isoformat())
+        log.info("dbt build for %s (late_arrival_days=%s) on local Spark", day_vars["date"],
+                 day_vars["late_arrival_days"])
+        t0 = time.perf_counter()
+        try:
+            result = dbt_build(day_vars, extra)
+        except DbtFailed as exc:
+            _fail(f"{day_vars['date']}: {exc}" + (f" (dates before it are done; resume with --date {day_vars['date']})"
+                                                 if offset else ""), code=1)
+        log.info("dbt build for %s finished in %.0f s", day_vars["date"], time.perf_counter() - t0)
+        built |= {n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]}
+        _print_audit(day_vars["date"])
     console.print(f"[bold]tables[/] (Spark warehouse {spark_dir() / 'warehouse'}):")
-    for rel in built:
+    for rel in sorted(built):
         console.print(f"  {rel}")
     console.print(f"Parquet files under {schema_dir('marts').parent}")
-    _print_audit(effective["date"])
 
 
 @app.command()

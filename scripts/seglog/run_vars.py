@@ -51,6 +51,12 @@ def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise VarError(f"Invalid var 'late_arrival_days': {late!r} — must be a whole number of days from 0 to 30")
     out["late_arrival_days"] = late
 
+    gap = merged.get("session_inactivity_minutes")
+    if isinstance(gap, bool) or not isinstance(gap, int) or not 1 <= gap <= 1440:
+        raise VarError(f"Invalid var 'session_inactivity_minutes': {gap!r} — must be a whole number of minutes "
+                       "from 1 to 1440")
+    out["session_inactivity_minutes"] = gap
+
     root = merged.get("segment_root")
     if not isinstance(root, str) or not ROOT.fullmatch(root):
         raise VarError(f"Invalid var 'segment_root': {root!r} — must be a path or s3:// URL made of letters, "

@@ -32,12 +32,17 @@ BAD_VARS = [
     ("{late_arrival_days: 1.5}", "0 to 30"),
     ("{late_arrival_days: 1.0}", "0 to 30"),
     ("{late_arrival_days: true}", "0 to 30"),
+    ("{session_inactivity_minutes: 0}", "1 to 1440"),
+    ("{session_inactivity_minutes: 1441}", "1 to 1440"),
+    ("{session_inactivity_minutes: '30'}", "1 to 1440"),
+    ("{session_inactivity_minutes: 29.5}", "1 to 1440"),
     ("{segment_root: \"data/x'; drop table y; --\"}", "segment_root"),
     ("{segment_sources: {web: a, app: b}}", "web, app and procedure"),
     ("{segment_sources: {web: a, app: a, procedure: c}}", "different source ids"),
     ("{segment_sources: {web: 'a b', app: b, procedure: c}}", "letters, digits"),
 ]
-GOOD_VARS = ["{date: 2023-11-08}", "{date: '2024-02-29', late_arrival_days: 0}", "{late_arrival_days: 30}",
+GOOD_VARS = ["{date: 2023-11-08}", "{session_inactivity_minutes: 1}", "{session_inactivity_minutes: 1440}",
+             "{date: '2024-02-29', late_arrival_days: 0}", "{late_arrival_days: 30}",
              "{segment_root: 's3://my-bucket/segment-logs'}",
              "{segment_sources: {web: abc, app: ABC, procedure: c-1_2}}"]
 

@@ -68,3 +68,32 @@
         else 'other_run'
     end
 {% endmacro %}
+
+{#-
+  The owned partitions plus `days_before` earlier dates (D-L-days_before..D), for models that
+  need context from before the run's first partition: sessions look one day back to see
+  whether the first events of D-L continue a session that began the day before; WAU/MAU
+  look 29 days back. The window is fixed in days, so a run's cost does not grow with history.
+-#}
+{% macro window_ymds(days_before) %}
+    {%- set v = run_vars() -%}
+    {%- set days = [] -%}
+    {%- for back in range(v['late_arrival_days'] + days_before, -1, -1) -%}
+        {%- do days.append((v['date'] - modules.datetime.timedelta(days=back)).isoformat()) -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{% endmacro %}
+
+{#- The Sundays (yyyy-MM-dd) that start the weeks of the owned partitions (ywd of D-L..D). -#}
+{% macro owned_ywds() %}
+    {%- set weeks = [] -%}
+    {%- for ymd in owned_ymds() -%}
+        {%- set day = modules.datetime.date.fromisoformat(ymd) -%}
+        {#- isoweekday: Monday 1 … Sunday 7; the Sunday on or before the day. -#}
+        {%- set sunday = (day - modules.datetime.timedelta(days=day.isoweekday() % 7)).isoformat() -%}
+        {%- if sunday not in weeks -%}
+            {%- do weeks.append(sunday) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(weeks) }}
+{% endmacro %}

@@ -1,13 +1,25 @@
 {#-
   dbt's test `where` config, with one addition: `where: owned_partitions` restricts a test to
   the partitions this run rewrites (ymd in D-L..D), computed from the validated run vars at
-  compile time. (Writing the filter with var('date') in dbt_project.yml fails when --vars
+  compile time. `owned_partitions:first_seen_ymd` names another date column;
+  `owned_weeks:activity_ywd` keeps the weeks (their Sundays) of D-L..D; `all_rows` tests
+  the whole table (for tables not partitioned by date). (Writing the filter with var('date') in dbt_project.yml fails when --vars
   gives an unquoted date, which YAML parses into a date object.)
 -#}
 {% macro spark__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where == 'owned_partitions' -%}
-        {%- set where = 'ymd in ' ~ sql_string_list(owned_ymds()) -%}
+    {%- if where == 'all_rows' -%}
+        {#- A test-level `where: null` cannot undo a folder's where (None means "not set"). -#}
+        {%- set where = none -%}
+    {%- elif where is string and where.startswith('owned_') -%}
+        {%- set kind, _, column = where.partition(':') -%}
+        {%- if kind == 'owned_partitions' -%}
+            {%- set where = (column or 'ymd') ~ ' in ' ~ sql_string_list(owned_ymds()) -%}
+        {%- elif kind == 'owned_weeks' and column -%}
+            {%- set where = 'cast(' ~ column ~ ' as string) in ' ~ sql_string_list(owned_ywds()) -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("Unknown test where '" ~ where ~ "': use owned_partitions[:column] or owned_weeks:column") }}
+        {%- endif -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

@@ -12,6 +12,8 @@
   out_of_window counts well-formed events (first copies) outside this run's partitions.
   kept_aside counts the well-formed lines (every copy) that no run will stage, the rows of
   segment_quarantine with kind 'outside_window' for the folders read; it is not a term of the sum.
+  events_without_ids counts staged events with neither anonymousId nor userId: they are in
+  segment_log but in no session and no user count (QUERIES.md Q02); not a term of the sum either.
 -#}
 
 {%- set owned = owned_ymds() -%}
@@ -34,13 +36,15 @@ events as (
     select
         source_key,
         duplicate_rank,
-        window_status
+        window_status,
+        anonymous_id is null and user_id is null as has_no_id
     from {{ ref('base_segment__web_app_events') }}
     union all
     select
         source_key,
         duplicate_rank,
-        window_status
+        window_status,
+        anonymous_id is null and user_id is null as has_no_id
     from {{ ref('base_segment__procedure_events') }}
 ),
 
@@ -59,7 +63,8 @@ event_counts as (
         count_if(duplicate_rank > 1) as duplicates,
         count_if(duplicate_rank = 1 and window_status = 'owned') as events_staged,
         count_if(duplicate_rank = 1 and window_status != 'owned') as out_of_window,
-        count_if(window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside
+        count_if(window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside,
+        count_if(duplicate_rank = 1 and window_status = 'owned' and has_no_id) as events_without_ids
     from events
     group by source_key
 ),
@@ -76,6 +81,7 @@ final as (
         coalesce(event_counts.events_staged, 0) as events_staged,
         coalesce(event_counts.out_of_window, 0) as out_of_window,
         coalesce(event_counts.kept_aside, 0) as kept_aside,
+        coalesce(event_counts.events_without_ids, 0) as events_without_ids,
         '{{ run_date() }}' as run_ymd
     from line_counts
     left join event_counts on line_counts.source_key = event_counts.source_key

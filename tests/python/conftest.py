@@ -37,6 +37,25 @@ HANDMADE = [
 ]
 
 
+# Hand-written events for the session and late-data tests: (received-day folder, line).
+#  - a-midnight: 23:50 KST on 11-07 and 00:10 KST on 11-08, 20 minutes apart: one session of
+#    11-07 that the run for 11-07 sees half of (the 11-08 event is not its partition) and the
+#    run for 11-08 (which owns 11-07 and 11-08) completes.
+#  - hm-late: an event of 11-07 (KST) received a day late, in the 11-08 folder: the run for
+#    11-07 does not read that folder; the run for 11-08 owns 11-07 and picks it up.
+SESSION_LINES = [
+    (date(2023, 11, 7), b'{"messageId":"hm-mid-1","anonymousId":"a-midnight","type":"page","name":"Home",'
+                        b'"timestamp":"2023-11-07T14:50:00.000Z","receivedAt":"2023-11-07T14:50:01.000Z",'
+                        b'"context":{"page":{"path":"/home"}},"properties":{"page":{"name":"Home"}}}'),
+    (date(2023, 11, 7), b'{"messageId":"hm-mid-2","anonymousId":"a-midnight","type":"page","name":"Search",'
+                        b'"timestamp":"2023-11-07T15:10:00.000Z","receivedAt":"2023-11-07T15:10:01.000Z",'
+                        b'"context":{"page":{"path":"/search","search":"?q=%EC%9E%84%ED%94%8C%EB%9E%80%ED%8A%B8"}}}'),
+    (date(2023, 11, 8), b'{"messageId":"hm-late","anonymousId":"a-late","type":"track","event":"Button Clicked",'
+                        b'"timestamp":"2023-11-07T03:00:00.000Z","receivedAt":"2023-11-08T03:00:00.000Z",'
+                        b'"properties":{"button":{"name":"late-button","position":"top"}}}'),
+]
+
+
 @pytest.fixture(scope="session")
 def pipeline_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("raw") / "segment-logs"
@@ -45,6 +64,11 @@ def pipeline_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = root / default_vars()["segment_sources"]["web"] / str(generator.received_day_ms(date(2023, 11, 8)))
     (folder / "1699405200000.events-archiver-1.handmade.tests.gz").write_bytes(
         gzip.compress(b"\n".join(line for line, _ in HANDMADE) + b"\n", mtime=0))
+    for day in sorted({day for day, _ in SESSION_LINES}):
+        folder = root / default_vars()["segment_sources"]["web"] / str(generator.received_day_ms(day))
+        lines = [line for d, line in SESSION_LINES if d == day]
+        (folder / f"{generator.received_day_ms(day) + 3_600_000}.events-archiver-1.sessions.tests.gz").write_bytes(
+            gzip.compress(b"\n".join(lines) + b"\n", mtime=0))
     return root
 
 

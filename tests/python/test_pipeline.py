@@ -23,26 +23,51 @@ HANDMADE_REASONS = dict(HANDMADE)
 
 SOURCE_IDS = default_vars()["segment_sources"]
 KEY_OF = {v: k for k, v in SOURCE_IDS.items()}
+DAILY_MARTS = ["segment_log", "procedure_log", "segment_log_session", "daily_active_users", "active_users_rolling",
+               "page_views_daily", "article_views_daily", "hospital_engagement_daily", "button_clicks_daily",
+               "sessions_daily", "new_vs_returning_daily", "traffic_sources_daily", "search_keywords_daily",
+               "promotion_performance_daily", "hourly_traffic", "device_breakdown_daily"]
 PARTITIONED = {  # table -> partition column
     "staging.stg_segment__events": "ymd",
     "staging.stg_segment__procedure_events": "ymd",
-    "marts.segment_log": "ymd",
-    "marts.procedure_log": "ymd",
     "audit.segment_quarantine": "received_ymd",
     "audit.segment_run_audit": "run_ymd",
+    "intermediate.int_sessionised_events": "ymd",
+    "intermediate.int_sessions": "ymd",
+    "intermediate.int_user_daily_activity": "ymd",
+    "intermediate.int_user_first_seen": "first_seen_ymd",
+    "marts.retention_weekly_cohorts": "activity_ywd",
+    **{f"marts.{m}": "ymd" for m in DAILY_MARTS},
 }
+# Not partitioned by date: cumulative state merged by every run, and the dimension built from it.
+STATE_TABLES = ["intermediate.int_identity_map", "intermediate.int_users", "marts.dim_users"]
+EARLY: dict[str, object] = {}  # what the tables held after the run for 2023-11-07, before 2023-11-08's
 
 
 def _build(root: Path, run_date: str) -> None:
+    """dbt build: models, unit tests, data tests."""
     dbt_build({"date": run_date, "segment_root": str(root)})
+
+
+def _run(root: Path, run_date: str) -> None:
+    """dbt run: models only (the data tests of the dates are run by the build of 2023-11-08 and `make dbt-test`)."""
+    dbt(["run", "--vars", json.dumps({"date": run_date, "segment_root": str(root)})])
 
 
 @pytest.fixture(scope="module")
 def spark(pipeline_root: Path, spark_dir: Path):
-    _build(pipeline_root, "2023-11-08")
+    """Three consecutive dates in order, the last one built with every test."""
     from pyspark.sql import SparkSession
 
-    return SparkSession.builder.getOrCreate()  # the session dbt created
+    for day in ("2023-11-06", "2023-11-07"):
+        _run(pipeline_root, day)
+    session = SparkSession.builder.getOrCreate()  # the session dbt created
+    EARLY["midnight"] = [r.asDict() for r in session.sql(
+        "select ymd, event_count, duration_seconds from marts.segment_log_session where anonymous_id = 'a-midnight'"
+    ).collect()]
+    EARLY["late"] = session.sql("select count(*) from marts.segment_log where message_id = 'hm-late'").first()[0]
+    _build(pipeline_root, "2023-11-08")
+    return session
 
 
 def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
@@ -50,7 +75,10 @@ def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
     out = {}
     for table, part in PARTITIONED.items():
         for row in spark.sql(f"select {part} as p, count(*) as n, sum(xxhash64(*)) as h from {table} group by {part}").collect():
-            out[(table, row.p)] = (row.n, row.h)
+            out[(table, str(row.p))] = (row.n, row.h)
+    for table in STATE_TABLES:
+        row = spark.sql(f"select count(*) as n, sum(xxhash64(*)) as h from {table}").first()
+        out[(table, "*")] = (row.n, row.h)
     return out
 
 
@@ -168,12 +196,87 @@ def test_kst_midnight_edge_lands_on_the_right_business_date(spark) -> None:
 def test_segment_log_has_one_row_per_message_and_only_owned_dates(spark) -> None:
     row = spark.sql("select count(*) as n, count(distinct message_id) as d, min(ymd) as lo, max(ymd) as hi from marts.segment_log").first()
     assert row.n == row.d > 0
-    assert (row.lo, row.hi) == ("2023-11-07", "2023-11-08")
+    assert (row.lo, row.hi) == ("2023-11-05", "2023-11-08")  # runs 11-06, 11-07, 11-08 own 11-05..11-08
+
+
+@pytest.mark.parametrize("mart", DAILY_MARTS)
+def test_every_daily_mart_has_rows_for_the_three_dates(spark, mart: str) -> None:
+    days = {r.ymd for r in spark.sql(f"select distinct ymd from marts.{mart}").collect()}
+    assert {"2023-11-06", "2023-11-07", "2023-11-08"} <= days
+
+
+def test_retention_and_users_are_built(spark) -> None:
+    weeks = spark.sql("select cast(activity_ywd as string) as w, sum(cohort_size) as n from marts.retention_weekly_cohorts "
+                      "where weeks_since = 0 group by 1").collect()
+    assert {r.w for r in weeks} == {"2023-11-05"}  # 11-05..11-08 are in the week that starts on Sunday 11-05
+    users = spark.sql("select count(*) as n, count(distinct user_key) as d, count(user_id) as ids from marts.dim_users").first()
+    assert users.n == users.d > 0 and 0 < users.ids < users.n
+
+
+def test_a_session_over_midnight_is_completed_by_the_run_that_owns_both_dates(spark) -> None:
+    """a-midnight: 23:50 KST on 11-07, 00:10 KST on 11-08. The run for 11-07 saw the first event only;
+    the run for 11-08 owns 11-07 and 11-08 and rewrites the session whole, on 11-07, not cut."""
+    import hashlib
+
+    assert EARLY["midnight"] == [{"ymd": "2023-11-07", "event_count": 1, "duration_seconds": 0}]
+    rows = spark.sql("select session_id, ymd, event_count, duration_seconds, landing_page_path, exit_page_path "
+                     "from marts.segment_log_session where anonymous_id = 'a-midnight'").collect()
+    expected_id = hashlib.md5(b"a-midnight|2023-11-07 14:50:00.000000").hexdigest()
+    assert [r.asDict() for r in rows] == [{"session_id": expected_id, "ymd": "2023-11-07", "event_count": 2,
+                                           "duration_seconds": 1200, "landing_page_path": "/home",
+                                           "exit_page_path": "/search"}]
+    events = spark.sql("select message_id, ymd, session_id from intermediate.int_sessionised_events "
+                       "where anonymous_id = 'a-midnight' order by message_id").collect()
+    assert [(r.message_id, r.ymd, r.session_id) for r in events] == [
+        ("hm-mid-1", "2023-11-07", expected_id), ("hm-mid-2", "2023-11-08", expected_id)]
+    keyword = spark.sql("select searches from marts.search_keywords_daily where ymd = '2023-11-08' and keyword = '임플란트'")
+    assert keyword.first().searches >= 1  # ?q=%EC%9E%84… is URL-decoded
+
+
+def test_a_late_event_is_picked_up_by_the_next_run(spark) -> None:
+    """hm-late: an event of 11-07 received in the 11-08 folder. Not in the tables after the run for 11-07;
+    the run for 11-08 (owning 11-07) stages it and the marts of 11-07 count it."""
+    assert EARLY["late"] == 0
+    assert [r.ymd for r in spark.sql("select ymd from marts.segment_log where message_id = 'hm-late'").collect()] == [
+        "2023-11-07"]
+    clicks = spark.sql("select clicks from marts.button_clicks_daily where ymd = '2023-11-07' and button_name = 'late-button'")
+    assert [r.clicks for r in clicks.collect()] == [1]
+
+
+def test_hourly_traffic_matches_a_count_of_the_raw_files(spark, pipeline_root: Path) -> None:
+    """Events per KST hour of 2023-11-08, counted in plain Python from the raw folders the run read."""
+    expected = Counter()
+    seen = set()
+    lines = []
+    for source_id in (SOURCE_IDS["web"], SOURCE_IDS["app"]):
+        for day in (date(2023, 11, 6), date(2023, 11, 7), date(2023, 11, 8)):  # the folders D-L-1..D
+            folder = pipeline_root / source_id / str(int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000))
+            for path in sorted(folder.glob("*.gz")):
+                lines += [(raw, day) for raw in gzip.decompress(path.read_bytes()).split(b"\n")[:-1]]
+    events = []
+    for raw, received_day in lines:
+        if raw in HANDMADE_REASONS and HANDMADE_REASONS[raw]:
+            continue
+        try:
+            ev = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(ev, dict) and ev.get("messageId") and ev.get("receivedAt") and _is_timestamp(ev.get("timestamp")):
+            events.append((ev, received_day))
+    for ev, received_day in sorted(events, key=lambda e: e[0]["receivedAt"]):
+        if ev["messageId"] in seen:  # a later copy
+            continue
+        seen.add(ev["messageId"])
+        kst = datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")) + timedelta(hours=9)
+        if kst.date() == date(2023, 11, 8) and (received_day - kst.date()).days >= -1:  # not ahead of receipt
+            expected[kst.hour] += 1
+    got = {r.hour: r.events for r in spark.sql("select hour, events from marts.hourly_traffic where ymd = '2023-11-08'").collect()}
+    assert got == {h: expected.get(h, 0) for h in range(24)}
 
 
 def test_rerun_of_the_same_date_gives_identical_tables(spark, pipeline_root: Path) -> None:
     before = _checksums(spark)
-    _build(pipeline_root, "2023-11-08")
+    _run(pipeline_root, "2023-11-08")
     assert _checksums(spark) == before
 
 
@@ -181,13 +284,19 @@ def test_later_date_rewrites_only_its_own_partitions(spark, pipeline_root: Path)
     before = _checksums(spark)
     stg_dir = table_dir("staging", "stg_segment__events")
     files_0808 = {p.name: p.stat().st_mtime_ns for p in (stg_dir / "ymd=2023-11-08").iterdir()}
-    _build(pipeline_root, "2023-11-10")
+    _run(pipeline_root, "2023-11-10")
     after = _checksums(spark)
     # 2023-11-07 and 2023-11-08 are not the run's (it owns 11-09..11-10): untouched, to the file
-    for table in ("staging.stg_segment__events", "marts.segment_log", "staging.stg_segment__procedure_events"):
-        for day in ("2023-11-07", "2023-11-08"):
-            assert after[(table, day)] == before[(table, day)]
-        assert (table, "2023-11-09") in after and (table, "2023-11-10") in after
+    for table, part in PARTITIONED.items():
+        if part not in ("ymd", "first_seen_ymd"):
+            continue
+        for day in ("2023-11-05", "2023-11-06", "2023-11-07", "2023-11-08"):
+            assert after.get((table, day)) == before.get((table, day)), (table, day)
+        assert (table, "2023-11-10") in after, table
+    # Rewritten besides 11-09..11-10: retention's week of 11-05 (11-09 and 11-10 are in it) and the
+    # cumulative user and identity state.
+    assert after[("marts.retention_weekly_cohorts", "2023-11-05")] != before[("marts.retention_weekly_cohorts", "2023-11-05")]
+    assert after[("marts.dim_users", "*")][0] >= before[("marts.dim_users", "*")][0]
     assert {p.name: p.stat().st_mtime_ns for p in (stg_dir / "ymd=2023-11-08").iterdir()} == files_0808
     assert after[("audit.segment_run_audit", "2023-11-08")] == before[("audit.segment_run_audit", "2023-11-08")]
     # the quarantine of a folder read by both runs (received 2023-11-08) is the same whichever run wrote it

@@ -1,0 +1,31 @@
+{{ config(materialized='view') }}
+
+{#-
+  The identity map as of the run's date D: each anonymous id with the user id it stitches to.
+  The earliest identify link wins when it happened by D; otherwise the earliest link of any
+  kind by D. Links first seen after D are ignored, so a rerun of an earlier date stitches
+  exactly as its first run did, whatever later dates have been run since.
+-#}
+
+with
+
+identity_map as (
+    select * from {{ ref('int_identity_map') }}
+),
+
+final as (
+    select
+        anonymous_id,
+        case
+            when identify_linked_ymd <= '{{ run_date() }}' then identify_user_id
+            else any_user_id
+        end as user_id,
+        case
+            when identify_linked_ymd <= '{{ run_date() }}' then identify_linked_at
+            else any_linked_at
+        end as linked_at
+    from identity_map
+    where any_linked_ymd <= '{{ run_date() }}'
+)
+
+select * from final

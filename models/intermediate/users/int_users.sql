@@ -1,0 +1,95 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['state_partition'],
+    )
+}}
+
+{#-
+  Every user key ever seen, as a cumulative state (dim_users, Q18, selects from it). Each run
+  merges its owned dates' activity into the rows the table already holds:
+    - a known anonymous key that now stitches to a user id (as of D) is folded into that user:
+      its first/last seen and anonymous ids are merged and the anonymous row disappears;
+    - first_seen_at is the earliest, last_seen_at the latest instant seen;
+    - the traits (customer id) are those of the latest identify call.
+  Every merge rule is a min, max, set union or latest-by-time, so a rerun changes nothing.
+  One partition ('all'), for the same reason as int_identity_map.
+-#}
+
+-- depends_on: {{ ref('int_identity_stitching') }}
+
+with
+
+activity as (
+    select
+        user_key,
+        is_identified,
+        anonymous_ids,
+        first_event_at_utc as first_seen_at_utc,
+        last_event_at_utc as last_seen_at_utc,
+        customer_id,
+        traits,
+        traits_at_utc
+    from {{ ref('int_user_daily_activity') }}
+    where ymd in {{ sql_string_list(owned_ymds()) }}
+),
+
+{% if is_incremental() %}
+stitching as (
+    select * from {{ ref('int_identity_stitching') }}
+),
+
+known as (
+    select
+        coalesce(stitching.user_id, users.user_key) as user_key,
+        users.is_identified or stitching.user_id is not null as is_identified,
+        users.anonymous_ids,
+        users.first_seen_at_utc,
+        users.last_seen_at_utc,
+        users.customer_id,
+        users.traits,
+        users.traits_at_utc
+    from {{ this }} as users
+    left join stitching on users.user_key = stitching.anonymous_id
+),
+{% endif %}
+
+all_rows as (
+    select * from activity
+    {% if is_incremental() %}
+    union all
+    select * from known
+    {% endif %}
+),
+
+merged as (
+    select
+        user_key,
+        bool_or(is_identified) as is_identified,
+        array_sort(array_distinct(flatten(collect_list(anonymous_ids)))) as anonymous_ids,
+        min(first_seen_at_utc) as first_seen_at_utc,
+        max(last_seen_at_utc) as last_seen_at_utc,
+        max_by(customer_id, traits_at_utc) as customer_id,
+        max_by(traits, traits_at_utc) as traits,
+        max(traits_at_utc) as traits_at_utc
+    from all_rows
+    group by user_key
+),
+
+final as (
+    select
+        user_key,
+        case when is_identified then user_key end as user_id,
+        is_identified,
+        anonymous_ids,
+        customer_id,
+        traits,
+        traits_at_utc,
+        first_seen_at_utc,
+        last_seen_at_utc,
+        'all' as state_partition
+    from merged
+)
+
+select * from final

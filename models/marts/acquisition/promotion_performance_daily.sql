@@ -1,0 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['ymd'],
+    )
+}}
+
+{#-
+  Q15: impressions (event `Promotion Viewed`) and clicks (`Promotion Clicked`) of each
+  promotion banner, from the procedure source; ctr = clicks / impressions, null when there
+  were no impressions. promotion_name is the name sent with the day's latest event.
+-#}
+
+with
+
+promotion_events as (
+    select *
+    from {{ ref('stg_segment__procedure_events') }}
+    where
+        ymd in {{ sql_string_list(owned_ymds()) }}
+        and event in ('Promotion Viewed', 'Promotion Clicked')
+),
+
+final as (
+    select
+        {{ not_set('promotion_id') }} as promotion_id,
+        {{ not_set('creative') }} as creative,
+        {{ not_set('position') }} as position,
+        max_by(promotion_name, case when promotion_name is not null then event_at_utc end) as promotion_name,
+        count_if(event = 'Promotion Viewed') as impressions,
+        count_if(event = 'Promotion Clicked') as clicks,
+        count_if(event = 'Promotion Clicked') / nullif(count_if(event = 'Promotion Viewed'), 0) as ctr,
+        ymd
+    from promotion_events
+    group by ymd, {{ not_set('promotion_id') }}, {{ not_set('creative') }}, {{ not_set('position') }}
+)
+
+select * from final

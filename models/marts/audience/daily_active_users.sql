@@ -1,0 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['ymd'],
+    )
+}}
+
+{#-
+  Q04: active users by platform and login state. A user counts as identified when the user
+  key is a user id (the event's own, or its anonymous id stitched to one as of the run).
+  A user active on web and app counts once on each platform.
+-#}
+
+with
+
+events as (
+    select *
+    from {{ ref('int_sessionised_events') }}
+    where
+        ymd in {{ sql_string_list(owned_ymds()) }}
+        and user_key is not null
+),
+
+final as (
+    select
+        platform,
+        is_identified,
+        count(distinct user_key) as users,
+        count(*) as events,
+        ymd
+    from events
+    group by ymd, platform, is_identified
+)
+
+select * from final

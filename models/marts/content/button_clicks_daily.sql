@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['ymd'],
+    )
+}}
+
+{#- Q09: clicks per button and its position on the page (events carrying properties.button.name). -#}
+
+with
+
+clicks as (
+    select *
+    from {{ ref('int_sessionised_events') }}
+    where
+        ymd in {{ sql_string_list(owned_ymds()) }}
+        and nullif(trim(button_name), '') is not null
+),
+
+final as (
+    select
+        trim(button_name) as button_name,
+        {{ not_set('button_position') }} as button_position,
+        count(*) as clicks,
+        count(distinct user_key) as unique_users,
+        ymd
+    from clicks
+    group by ymd, trim(button_name), {{ not_set('button_position') }}
+)
+
+select * from final

@@ -48,21 +48,29 @@ run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): db
 audit: venv ## Print the audit of a date already run (DATE=…)
 	$(BIN)/seglog audit $(if $(DATE),--date $(DATE))
 
-lint: venv profiles.yml ## sqlfluff (dbt templater, sparksql) over models/ and tests/
-	SEGLOG_SPARK_DIR=$(LINT_SPARK_DIR) $(BIN)/sqlfluff lint models tests
+lint: venv profiles.yml ## sqlfluff (dbt templater, sparksql) over models/, tests/ and snapshots/
+	SEGLOG_SPARK_DIR=$(LINT_SPARK_DIR) $(BIN)/sqlfluff lint models tests snapshots
 
-dbt-test: venv profiles.yml sample ## dbt build (models, data tests, unit tests) on a fresh local warehouse
+dbt-test: venv profiles.yml sample ## dbt build (models, snapshot, data + unit tests) for 3 consecutive sample dates, fresh warehouse
 	rm -rf $(CI_SPARK_DIR)
-	SEGLOG_SPARK_DIR=$(CI_SPARK_DIR) $(BIN)/seglog run
+	SEGLOG_SPARK_DIR=$(CI_SPARK_DIR) $(BIN)/seglog run --date 2023-11-06 --to 2023-11-08
 	rm -rf $(CI_SPARK_DIR)
 
-pytest: venv profiles.yml ## pytest: CLI, generator, vars, and dbt runs on small generated data
+pytest: venv profiles.yml browser ## pytest: CLI, generator, vars, and dbt runs on small generated data
 	$(BIN)/pytest
 
 test: lint dbt-test pytest ## Every check: lint, dbt build with all tests, pytest
 
-docs: venv profiles.yml ## dbt docs generate (then: .venv/bin/dbt docs serve)
+# Chromium for the docs smoke test (tests/python/test_docs_site.py): Debian's package, when missing.
+.PHONY: browser
+browser: ## Install chromium (headless, for the docs test) if missing: apt-get, with sudo when not root
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+DOCS_PORT ?= 8080
+docs: venv profiles.yml ## dbt docs generate, then serve them on http://localhost:8080 (DOCS_PORT=…); Ctrl-C stops
 	$(BIN)/dbt docs generate
+	$(BIN)/dbt docs serve --port $(DOCS_PORT) --no-browser
 
 lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

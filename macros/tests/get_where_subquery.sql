@@ -2,7 +2,8 @@
   dbt's test `where` config, with one addition: `where: owned_partitions` restricts a test to
   the partitions this run rewrites (ymd in D-L..D), computed from the validated run vars at
   compile time. `owned_partitions:first_seen_ymd` names another date column;
-  `owned_weeks:activity_ywd` keeps the weeks (their Sundays) of D-L..D; `all_rows` tests
+  `owned_weeks:activity_ywd` keeps the weeks (their Sundays) of D-L..D; `owned_run:run_ymd`
+  keeps the run's own row (a column added later is null in older runs' rows); `all_rows` tests
   the whole table (for tables not partitioned by date). (Writing the filter with var('date') in dbt_project.yml fails when --vars
   gives an unquoted date, which YAML parses into a date object.)
 -#}
@@ -15,10 +16,12 @@
         {%- set kind, _, column = where.partition(':') -%}
         {%- if kind == 'owned_partitions' -%}
             {%- set where = (column or 'ymd') ~ ' in ' ~ sql_string_list(owned_ymds()) -%}
+        {%- elif kind == 'owned_run' and column -%}
+            {%- set where = column ~ " = '" ~ run_date() ~ "'" -%}
         {%- elif kind == 'owned_weeks' and column -%}
             {%- set where = 'cast(' ~ column ~ ' as string) in ' ~ sql_string_list(owned_ywds()) -%}
         {%- else -%}
-            {{ exceptions.raise_compiler_error("Unknown test where '" ~ where ~ "': use owned_partitions[:column] or owned_weeks:column") }}
+            {{ exceptions.raise_compiler_error("Unknown test where '" ~ where ~ "': use owned_partitions[:column], owned_weeks:column, owned_run:column or all_rows") }}
         {%- endif -%}
     {%- endif -%}
     {%- if where -%}

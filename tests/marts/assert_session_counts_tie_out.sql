@@ -1,7 +1,8 @@
 {#-
   The sessions of each owned date are the same number in segment_log_session (Q02),
-  sessions_daily (Q10), traffic_sources_daily (Q13) and device_breakdown_daily (Q17): each
-  session is counted once, on the date of its first event. One row per date that differs.
+  sessions_daily (Q10), traffic_sources_daily (Q13) and device_breakdown_daily (Q17), and
+  the same as the distinct session ids of the events (a second path, from the event level):
+  each session is counted once, on the date of its first event. One row per date that differs.
 -#}
 
 {%- set owned = sql_string_list(owned_ymds()) %}
@@ -9,6 +10,16 @@
 with
 
 counts as (
+    select
+        session_ymd as ymd,
+        'int_sessionised_events' as model,
+        count(distinct session_id) as sessions
+    from {{ ref('int_sessionised_events') }}
+    where
+        ymd in {{ owned }}
+        and session_ymd in {{ owned }}
+    group by session_ymd
+    union all
     select
         ymd,
         'segment_log_session' as model,
@@ -49,4 +60,4 @@ select
     count(*) as models
 from counts
 group by ymd
-having min(sessions) != max(sessions) or count(*) != 4
+having min(sessions) != max(sessions) or count(*) != 5

@@ -3,8 +3,8 @@
 {#-
   The identity map as of the run's date D: each anonymous id with the user id it stitches to.
   The earliest identify link wins when it happened by D; otherwise the earliest link of any
-  kind by D. Links first seen after D are ignored, so a rerun of an earlier date stitches
-  exactly as its first run did, whatever later dates have been run since.
+  kind by D. Links dated after D are ignored, so a rerun of an earlier date is not changed by
+  the logins of later dates (a link dated by D that arrived late still counts).
 -#}
 
 with

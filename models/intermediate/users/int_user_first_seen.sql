@@ -42,7 +42,7 @@ known_before as (
 ),
 {% endif %}
 
-final as (
+new_users as (
     select
         window_activity.user_key,
         window_activity.first_seen_at_utc,
@@ -52,6 +52,32 @@ final as (
     {% if is_incremental() %}
     left anti join known_before on window_activity.user_key = known_before.user_key
     {% endif %}
+),
+
+{#
+  Dynamic partition overwrite replaces only the partitions a run writes rows to. An owned date
+  can lose all its new users on a rerun (its only newcomer turned out to be a known user who
+  logged in), so a date without new users gets one row with a null user_key: its partition is
+  rewritten, never left with stale keys. Counts ignore it (count(distinct user_key)).
+#}
+owned_dates as (
+    select explode({{ sql_array(owned_ymds()) }}) as ymd
+),
+
+empty_dates as (
+    select
+        cast(null as string) as user_key,
+        cast(null as timestamp) as first_seen_at_utc,
+        cast(null as date) as first_seen_ywd,
+        owned_dates.ymd as first_seen_ymd
+    from owned_dates
+    left anti join new_users on owned_dates.ymd = new_users.first_seen_ymd
+),
+
+final as (
+    select * from new_users
+    union all
+    select * from empty_dates
 )
 
 select * from final

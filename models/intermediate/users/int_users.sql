@@ -7,43 +7,48 @@
 }}
 
 {#-
-  Every user key ever seen, as a cumulative state (dim_users, Q18, selects from it). Each run
-  merges its owned dates' activity into the rows the table already holds:
-    - a known anonymous key that now stitches to a user id (as of D) is folded into that user:
-      its first/last seen and anonymous ids are merged and the anonymous row disappears;
+  Every user, as a cumulative state (dim_users, Q18, selects from it). Each run merges its
+  owned dates' activity into the rows the table already holds:
+    - an anonymous key linked to a user id is folded into that user (its first/last seen and
+      anonymous ids are merged and the anonymous row disappears). Folding uses every link the
+      map holds, not only those up to D (as the marts do), so rerunning an old date after
+      later ones cannot bring a folded anonymous row back: the state only ever merges;
     - first_seen_at is the earliest, last_seen_at the latest instant seen;
     - the traits (customer id) are those of the latest identify call.
   Every merge rule is a min, max, set union or latest-by-time, so a rerun changes nothing.
   One partition ('all'), for the same reason as int_identity_map.
 -#}
 
--- depends_on: {{ ref('int_identity_stitching') }}
-
 with
+
+{# Each anonymous id's user: its earliest identify link, else its earliest link of any kind. #}
+links as (
+    select
+        anonymous_id,
+        coalesce(identify_user_id, any_user_id) as user_id
+    from {{ ref('int_identity_map') }}
+),
 
 activity as (
     select
-        user_key,
-        is_identified,
-        anonymous_ids,
-        first_event_at_utc as first_seen_at_utc,
-        last_event_at_utc as last_seen_at_utc,
-        customer_id,
-        traits,
-        traits_at_utc
-    from {{ ref('int_user_daily_activity') }}
-    where ymd in {{ sql_string_list(owned_ymds()) }}
+        coalesce(links.user_id, activity.user_key) as user_key,
+        activity.is_identified or links.user_id is not null as is_identified,
+        activity.anonymous_ids,
+        activity.first_event_at_utc as first_seen_at_utc,
+        activity.last_event_at_utc as last_seen_at_utc,
+        activity.customer_id,
+        activity.traits,
+        activity.traits_at_utc
+    from {{ ref('int_user_daily_activity') }} as activity
+    left join links on activity.user_key = links.anonymous_id
+    where activity.ymd in {{ sql_string_list(owned_ymds()) }}
 ),
 
 {% if is_incremental() %}
-stitching as (
-    select * from {{ ref('int_identity_stitching') }}
-),
-
 known as (
     select
-        coalesce(stitching.user_id, users.user_key) as user_key,
-        users.is_identified or stitching.user_id is not null as is_identified,
+        coalesce(links.user_id, users.user_key) as user_key,
+        users.is_identified or links.user_id is not null as is_identified,
         users.anonymous_ids,
         users.first_seen_at_utc,
         users.last_seen_at_utc,
@@ -51,7 +56,7 @@ known as (
         users.traits,
         users.traits_at_utc
     from {{ this }} as users
-    left join stitching on users.user_key = stitching.anonymous_id
+    left join links on users.user_key = links.anonymous_id
 ),
 {% endif %}
 

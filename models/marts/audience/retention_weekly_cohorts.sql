@@ -13,8 +13,9 @@
   weeks of D-L..D, each with the cohorts of the 12 weeks before it, and reads 13 weeks of
   first-seen keys plus one week of activity. The current week's rows grow until it ends.
   Weeks are dates, so W+n crosses New Year like any other week.
-  A cohort member who is active under a user id its anonymous id now stitches to counts as
-  retained.
+  Both sides are resolved through the run's stitching: a cohort member first seen under an
+  anonymous id that now stitches to a user id counts as retained when that user is active,
+  and so does activity that a final date still keeps under the anonymous id.
 -#}
 
 with
@@ -26,20 +27,23 @@ weeks as (
     )
 ),
 
-{#- First-seen dates of the cohorts: from 12 weeks before the first owned week up to D. -#}
+{# First-seen dates of the cohorts: from 12 weeks before the first owned week up to D. #}
 {%- set first_cohort = modules.datetime.date.fromisoformat(owned_ywds()[0]) - modules.datetime.timedelta(days=12 * 7) %}
 {%- set cohort_ymds = [] %}
 {%- for offset in range((run_vars()['date'] - first_cohort).days + 1) %}
     {%- do cohort_ymds.append((first_cohort + modules.datetime.timedelta(days=offset)).isoformat()) %}
 {%- endfor %}
 
+stitching as (
+    select * from {{ ref('int_identity_stitching') }}
+),
+
 cohorts as (
     select
         first_seen.first_seen_ywd as cohort_ywd,
         coalesce(stitching.user_id, first_seen.user_key) as user_key
     from {{ ref('int_user_first_seen') }} as first_seen
-    left join {{ ref('int_identity_stitching') }} as stitching
-        on first_seen.user_key = stitching.anonymous_id
+    left join stitching on first_seen.user_key = stitching.anonymous_id
     where first_seen.first_seen_ymd in {{ sql_string_list(cohort_ymds) }}
 ),
 
@@ -51,12 +55,14 @@ cohort_sizes as (
     group by cohort_ywd
 ),
 
+{# Keys resolved like the cohorts': a final date's row may still carry an anonymous id that now stitches to a user. #}
 activity as (
     select distinct
-        to_date(ywd) as activity_ywd,
-        user_key
-    from {{ ref('int_user_daily_activity') }}
-    where ymd in {{ sql_string_list(window_ymds(7)) }}
+        to_date(activity.ywd) as activity_ywd,
+        coalesce(stitching.user_id, activity.user_key) as user_key
+    from {{ ref('int_user_daily_activity') }} as activity
+    left join stitching on activity.user_key = stitching.anonymous_id
+    where activity.ymd in {{ sql_string_list(window_ymds(7)) }}
 ),
 
 pairs as (

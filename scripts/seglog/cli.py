@@ -168,8 +168,12 @@ def run(
         built |= {n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]}
         _print_audit(day_vars["date"])
     console.print(f"[bold]tables[/] (Spark warehouse {spark_dir() / 'warehouse'}):")
+    by_schema: dict[str, list[str]] = {}
     for rel in sorted(built):
-        console.print(f"  {rel}")
+        schema, _, name = rel.partition(".")
+        by_schema.setdefault(schema, []).append(name)
+    for schema, names in by_schema.items():
+        console.print(f"  [bold]{schema}[/] ({len(names)}): {', '.join(names)}")
     console.print(f"Parquet files under {schema_dir('marts').parent}")
 
 

@@ -15,7 +15,7 @@ export SEGLOG_HOME := $(CURDIR)
 CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
-.PHONY: help venv profile sample run audit lint dbt-test pytest test docs lock clean distclean
+.PHONY: help venv profile sample run audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,16 @@ browser: ## Install chromium (headless, for the docs test) if missing: apt-get, 
 	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
+# The local PostgreSQL 15 standing in for Redshift: data/pg, 127.0.0.1:54329 (PGPORT=… to change).
+pg-start: venv ## Start the local PostgreSQL (initdb + database analytics on first use); no-op when running
+	$(BIN)/seglog pg start
+
+pg-stop: venv ## Stop the local PostgreSQL; no-op when stopped
+	$(BIN)/seglog pg stop
+
+pg-status: venv ## Is the local PostgreSQL running, on which port, where are its data and log
+	$(BIN)/seglog pg status
+
 DOCS_PORT ?= 8080
 docs: venv profiles.yml ## dbt docs generate, then serve them on http://localhost:8080 (DOCS_PORT=…); Ctrl-C stops
 	$(BIN)/dbt docs generate
@@ -82,5 +92,6 @@ lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
 clean: ## Remove dbt's target/ and logs/ and the local Spark warehouses (keeps .venv and sample data)
 	rm -rf target logs $(CURDIR)/data/spark $(CI_SPARK_DIR) $(LINT_SPARK_DIR)
 
-distclean: clean ## Also remove .venv, data/ and profiles.yml
+distclean: clean ## Also remove .venv, data/ and profiles.yml (stops the local PostgreSQL first)
+	-[ -x $(BIN)/seglog ] && $(BIN)/seglog pg stop
 	rm -rf $(VENV) data profiles.yml

@@ -4,6 +4,8 @@
     seglog run          the daily job: dbt build for one KST business date, then the audit
     seglog audit        print the audit of a date already run
     seglog check-vars   validate dbt vars without running anything
+    seglog ddl          print the warehouse DDL the loader derives for a date
+    seglog pg           start/stop/status of the local PostgreSQL standing in for Redshift
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from . import generator
+from .pg_local import pg_app
 from .project import SAMPLE_ROOT, default_vars, spark_dir
 from .run_vars import VarError, parse_date, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.add_typer(pg_app, name="pg")  # seglog pg start|stop|status (scripts/seglog/pg_local.py)
 console = Console() if sys.stdout.isatty() else Console(width=160)
 log = logging.getLogger("seglog")
 
@@ -195,6 +199,35 @@ def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/
     except VarError as exc:
         _fail(str(exc))
     console.print_json(json.dumps(effective))
+
+
+@app.command()
+def ddl(
+    date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows decide the types."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated marts (default: every mart and the snapshot)."),
+    dialect: str = typer.Option("redshift", help="redshift (DISTSTYLE/SORTKEY, SUPER) or postgres (jsonb)."),
+) -> None:
+    """Print the CREATE TABLE the loader derives for each model from the date's Parquet rows:
+    Spark types mapped to Redshift's, VARCHAR sized from the longest UTF-8 value with headroom,
+    YAML meta overrides and dist/sort keys. Reads target/manifest.json and the local warehouse."""
+    from .loader.ddl import DdlError, create_table
+    from .loader.redshift_types import TypeMappingError, map_table
+    from .loader.source import SourceError, loadable_models, select_models
+
+    if dialect not in ("redshift", "postgres"):
+        _fail(f"--dialect {dialect!r}: use redshift or postgres")
+    try:
+        day = parse_date(date_)
+        chosen = select_models(loadable_models(), [m.strip() for m in models.split(",")] if models else None)
+        for model in chosen:
+            data = model.read(day)
+            columns = map_table(data, dialect, model.column_meta, model.key_columns[0] if model.key_columns else None)
+            console.print(f"-- {model.name}: {data.num_rows:,} rows"
+                          + (f" of {model.partition}={model.partition_value(day)}" if model.partition else " (whole table)"))
+            console.print(create_table(model.schema, model.table, columns, dialect, model.redshift) + ";\n",
+                          highlight=False, markup=False)
+    except (VarError, SourceError, TypeMappingError, DdlError) as exc:
+        _fail(str(exc), code=1)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -306,6 +306,24 @@ def test_later_date_rewrites_only_its_own_partitions(spark, pipeline_root: Path)
         assert r.events_staged == expected[r.source_key]["events_staged"]
 
 
+def test_ddl_is_derived_from_the_dates_parquet_rows(spark) -> None:
+    """`seglog ddl` maps the Spark table's types and sizes strings from the data of the date."""
+    from typer.testing import CliRunner
+
+    from seglog.cli import app
+
+    result = CliRunner().invoke(app, ["ddl", "--date", "2023-11-08", "--models", "segment_log,retention_weekly_cohorts"])
+    assert result.exit_code == 0, result.output
+    longest_context = spark.sql("select max(octet_length(context)) from marts.segment_log where ymd = '2023-11-08'").first()[0]
+    declared = int(result.output.split('"context" VARCHAR(')[1].split(")")[0])
+    assert longest_context <= declared <= 65535
+    assert '"event_at_kst" TIMESTAMP' in result.output and '"ywd" DATE' in result.output
+    assert 'distkey ("anonymous_id")' in result.output and 'compound sortkey ("ymd", "event_at_kst")' in result.output
+    assert '"activity_ywd" DATE' in result.output  # the partition column's YAML data_type
+    missing = CliRunner().invoke(app, ["ddl", "--models", "nope"])
+    assert missing.exit_code == 1 and "loadable:" in missing.output and "segment_log" in missing.output
+
+
 def test_every_model_column_is_described(spark) -> None:
     manifest = json.loads((Path(__file__).resolve().parents[2] / "target" / "manifest.json").read_text())
     missing = []

@@ -1,0 +1,184 @@
+"""The local PostgreSQL (scripts/seglog/pg_local.py) against a real server: start, connect, stop.
+
+Each test gets its own data dir (SEGLOG_PG_DIR) and a free port (PGPORT), never data/pg. The
+temp dirs are made under /tmp with mode 755 so that, as root, the `postgres` user can reach
+them (pytest's own tmp_path sits in a root-only folder: that is the fallback test's case).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+import seglog
+from seglog import pg_local
+from seglog.cli import app
+
+try:
+    pg_local.bindir()
+except pg_local.PgError as exc:  # pragma: no cover - machines without PostgreSQL
+    pytest.skip(str(exc), allow_module_level=True)
+
+IS_ROOT = os.geteuid() == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder `postgres` can enter; SEGLOG_PG_DIR=<it>/pg and a free PGPORT; the server stopped after."""
+    root = Path(tempfile.mkdtemp(prefix="seglog-pg-test-"))
+    root.chmod(0o755)
+    monkeypatch.setenv("SEGLOG_PG_DIR", str(root / "pg"))
+    monkeypatch.setenv("PGPORT", str(_free_port()))
+    yield root
+    lay = pg_local.layout()
+    pg_local.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    if lay.fallback:
+        shutil.rmtree(lay.base, ignore_errors=True)
+
+
+def _select_one(info: dict) -> int:
+    with psycopg.connect(**info, connect_timeout=5) as conn:
+        return conn.execute("select 1").fetchone()[0]
+
+
+def test_status_before_first_start_creates_nothing(scratch: Path) -> None:
+    info = pg_local.status()
+    assert not info["running"] and not info["initialised"]
+    assert not (scratch / "pg").exists()
+    assert pg_local.conninfo() == {"host": "127.0.0.1", "port": int(os.environ["PGPORT"]), "user": "postgres",
+                                   "dbname": "analytics"}
+
+
+def test_start_connect_stop_start(scratch: Path, caplog: pytest.LogCaptureFixture,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog.set_level(logging.INFO, logger="seglog.pg")
+    port = int(os.environ["PGPORT"])
+    info = pg_local.ensure_running()
+    assert info == {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "analytics"}
+    assert pg_local.conninfo() == info
+    assert _select_one(info) == 1
+
+    caplog.clear()
+    assert pg_local.ensure_running() == info  # idempotent
+    assert "already running" in caplog.text
+
+    with psycopg.connect(**info) as conn:
+        assert conn.execute("select current_database(), current_setting('listen_addresses'), "
+                            "pg_encoding_to_char(encoding) from pg_database where datname = 'analytics'"
+                            ).fetchone() == ("analytics", "127.0.0.1", "UTF8")
+        assert conn.execute("show unix_socket_directories").fetchone()[0] == str(scratch / "pg" / "socket")
+
+    state = pg_local.status()
+    assert state["running"] and state["accepting"] and state["port"] == port and state["pid"]
+    assert state["data_dir"] == str(scratch / "pg" / "pgdata") and not state["fallback"]
+    assert (scratch / "pg" / "server.log").is_file()
+
+    monkeypatch.setenv("PGPORT", str(_free_port()))  # a running server keeps its port, and says so
+    assert pg_local.ensure_running() == info and pg_local.conninfo() == info
+    assert f"not PGPORT={os.environ['PGPORT']}" in caplog.text
+    monkeypatch.setenv("PGPORT", str(port))
+
+    assert pg_local.stop() is True
+    state = pg_local.status()
+    assert not state["running"] and state["initialised"]
+    assert pg_local.stop() is False  # idempotent
+
+    assert pg_local.ensure_running() == info  # again, on the existing cluster
+    assert _select_one(info) == 1
+
+
+def test_cli_start_status_stop(scratch: Path) -> None:
+    runner = CliRunner()
+    port = os.environ["PGPORT"]
+    for _ in range(2):  # the second start is a no-op
+        result = runner.invoke(app, ["pg", "start"])
+        assert result.exit_code == 0, result.output
+        assert f"postgresql://postgres@127.0.0.1:{port}/analytics" in result.output
+    result = runner.invoke(app, ["pg", "status"])
+    assert result.exit_code == 0 and "running" in result.output and "accepting connections" in result.output
+    for _ in range(2):
+        assert runner.invoke(app, ["pg", "stop"]).exit_code == 0
+    result = runner.invoke(app, ["pg", "status"])
+    assert result.exit_code == 0 and result.output.startswith("stopped")
+
+
+def test_busy_port_says_which_and_how_to_choose(scratch: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(os.environ["PGPORT"])))
+        squatter.listen()
+        with pytest.raises(pg_local.PgError, match=rf"port {os.environ['PGPORT']} .* in use.*PGPORT="):
+            pg_local.start()
+    assert not pg_local.status()["running"]
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the fallback applies when root runs the server as `postgres`")
+def test_unreachable_dir_falls_back_to_tmp(scratch: Path, monkeypatch: pytest.MonkeyPatch,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    locked = scratch / "root-only"
+    locked.mkdir(mode=0o700)
+    monkeypatch.setenv("SEGLOG_PG_DIR", str(locked / "pg"))
+    lay = pg_local.layout()
+    assert lay.fallback and lay.base.parent == Path("/tmp") and lay.base.name.startswith("seglog-pg-")
+
+    caplog.set_level(logging.INFO, logger="seglog.pg")
+    info = pg_local.ensure_running()
+    assert "cannot reach" in caplog.text and str(lay.base) in caplog.text
+    assert _select_one(info) == 1
+    assert lay.base.stat().st_uid == pg_local._server_user().pw_uid
+    assert pg_local.status()["data_dir"] == str(lay.base / "pgdata")
+    assert not (locked / "pg").exists()
+
+
+def test_a_socket_path_too_long_moves_the_socket_to_tmp(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = scratch / ("x" * 100) / "pg"
+    monkeypatch.setenv("SEGLOG_PG_DIR", str(deep))
+    lay = pg_local.layout()
+    assert lay.pgdata == deep / "pgdata" and lay.socket_dir.parent == Path("/tmp")
+    assert len(f"{lay.socket_dir}/.s.PGSQL.{lay.port}") <= pg_local.MAX_SOCKET_PATH
+
+
+def _system_python() -> str | None:
+    """A python the `postgres` user can run, of our version (the venv's may live under /root)."""
+    exe = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin:/usr/local/bin")
+    if not exe:
+        return None
+    probe = subprocess.run(["runuser", "-u", "postgres", "--", exe, "-c", "0"], capture_output=True)
+    return exe if probe.returncode == 0 else None
+
+
+@pytest.mark.skipif(not IS_ROOT or not _system_python(), reason="needs root and a python3.x `postgres` can run")
+def test_as_a_normal_user(scratch: Path) -> None:
+    """The same CLI run by a non-root user (`postgres` here): initdb and pg_ctl run directly."""
+    shutil.chown(scratch, "postgres")
+    site = Path(psycopg.__file__).parents[1]
+    env = {"SEGLOG_PG_DIR": str(scratch / "pg"), "PGPORT": os.environ["PGPORT"],
+           "PYTHONPATH": f"{Path(seglog.__file__).parents[1]}:{site}"}
+    cmd = ["runuser", "-u", "postgres", "--", "env", *(f"{k}={v}" for k, v in env.items()), _system_python(),
+           "-c", "import sys; from seglog.cli import app; sys.argv[0] = 'seglog'; app()", "pg"]
+    try:
+        for action in ("start", "start", "status"):
+            result = subprocess.run([*cmd, action], capture_output=True, text=True, cwd="/")
+            assert result.returncode == 0, result.stderr
+        assert "accepting connections" in result.stdout
+        assert _select_one(pg_local.conninfo()) == 1
+    finally:
+        subprocess.run([*cmd, "stop"], capture_output=True, cwd="/")
+    assert (scratch / "pg" / "pgdata").stat().st_uid == pg_local._server_user().pw_uid

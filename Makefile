@@ -42,8 +42,9 @@ $(SAMPLE_MANIFEST): scripts/seglog/generator.py | $(STAMP)
 
 sample: venv $(SAMPLE_MANIFEST) ## Generate the sample Segment logs into data/sample (if missing or the generator changed)
 
-run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): dbt build on local Spark + audit
+run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): dbt build on local Spark, audit, load into the local PostgreSQL
 	$(BIN)/seglog run $(if $(DATE),--date $(DATE))
+	$(BIN)/seglog load $(if $(DATE),--date $(DATE))
 
 audit: venv ## Print the audit of a date already run (DATE=…)
 	$(BIN)/seglog audit $(if $(DATE),--date $(DATE))

@@ -5,6 +5,7 @@
     seglog audit        print the audit of a date already run
     seglog check-vars   validate dbt vars without running anything
     seglog ddl          print the warehouse DDL the loader derives for a date
+    seglog load         load the marts of a date into the local PostgreSQL, reconciled
     seglog pg           start/stop/status of the local PostgreSQL standing in for Redshift
 """
 
@@ -14,7 +15,7 @@ import json
 import logging
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -228,6 +229,87 @@ def ddl(
                           highlight=False, markup=False)
     except (VarError, SourceError, TypeMappingError, DdlError) as exc:
         _fail(str(exc), code=1)
+
+
+@app.command()
+def load(
+    date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows are loaded."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated marts (default: every mart and the snapshot)."),
+    target: str = typer.Option("pg_local", help="pg_local: the project's local PostgreSQL (redshift: not built yet)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL and ALTERs the load would run; load nothing."),
+    results: Path = typer.Option(Path("target/load_results.json"), help="Where to write the results as JSON."),
+) -> None:
+    """Load finished models for a date into the warehouse: derive the column types from the
+    date's Parquet rows, create or evolve each table (never drop), replace the date's rows in
+    one transaction, then reconcile row counts (and a key checksum) with Spark's. Exit 1 when a
+    load fails (the previous rows stay) or a count differs."""
+    from .loader.ddl import DdlError, create_table, evolve
+    from .loader.postgres import LoadError, existing_columns, load as load_model
+    from .loader.redshift_types import TypeMappingError, map_table
+    from .loader.source import SourceError, loadable_models, select_models
+
+    if target != "pg_local":
+        _fail(f"--target {target!r}: only pg_local can be loaded so far (the Redshift COPY path is issue #4's next "
+              "step); use --dry-run with `seglog ddl --dialect redshift` to see Redshift's DDL")
+    try:
+        day = parse_date(date_)
+        chosen = select_models(loadable_models(), [m.strip() for m in models.split(",")] if models else None)
+    except (VarError, SourceError) as exc:
+        _fail(str(exc), code=1)
+    import psycopg
+
+    from .pg_local import PgError, conninfo, ensure_running
+
+    try:
+        info = conninfo() if dry_run else ensure_running()
+    except PgError as exc:
+        _fail(str(exc), code=1)
+    done = []
+    failed = []
+    with console.status("loading") as status:
+        for model in chosen:
+            status.update(f"loading {model.name}")
+            try:
+                data = model.read(day)
+                key = model.key_columns[0] if len(model.key_columns) == 1 else None
+                columns = map_table(data, "postgres", model.column_meta, key)
+                if dry_run:
+                    try:
+                        with psycopg.connect(**info, connect_timeout=3) as conn:
+                            have = existing_columns(conn, model.schema, model.table)
+                    except psycopg.OperationalError:
+                        have = {}
+                    stmts = evolve(model.schema, model.table, have, columns).statements if have else [
+                        create_table(model.schema, model.table, columns, "postgres")]
+                    console.print(f"-- {model.name}: {data.num_rows:,} rows", highlight=False)
+                    for stmt in stmts or ["-- (table up to date)"]:
+                        console.print(stmt + ";", highlight=False, markup=False)
+                    continue
+                value = model.partition_value(day)
+                if model.partition_type == "date" and value is not None:
+                    value = date.fromisoformat(value)
+                done.append(load_model(info, model.schema, model.table, data, columns, model.partition, value, key,
+                                       model.name))
+            except (SourceError, TypeMappingError, DdlError, LoadError) as exc:
+                failed.append((model.name, str(exc)))
+    if dry_run:
+        return
+    table = Table(title=f"loaded into PostgreSQL {info['host']}:{info['port']}/{info['dbname']} for {day}")
+    for col in ("model", "partition", "rows", "bytes", "seconds", "rows/s", "warehouse rows", "reconciled"):
+        table.add_column(col, justify="left" if col in ("model", "partition") else "right")
+    for r in done:
+        table.add_row(r.model, r.partition, f"{r.rows:,}", f"{r.bytes:,}", f"{r.seconds:.2f}",
+                      f"{r.rows / r.seconds:,.0f}" if r.seconds else "-", f"{r.warehouse_rows:,}",
+                      "yes" if r.reconciled else "[red]NO[/]")
+    console.print(table)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"date": day.isoformat(), "target": target,
+                                   "loaded": [dict(vars(r), reconciled=r.reconciled) for r in done],
+                                   "failed": [{"model": m, "error": e} for m, e in failed]}, indent=2))
+    for name, error in failed:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}")
+    if failed or not all(r.reconciled for r in done):
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -116,3 +116,24 @@ def test_no_server_says_how_to_start_it(pg) -> None:
     stopped = dict(pg, port=1)  # nothing listens there
     with pytest.raises(LoadError, match="make pg-start"):
         _load(stopped, _day("2023-11-08", ["g1"]), table="nowhere")
+
+
+def test_grants_and_dependent_views_survive_loads_and_evolution(pg) -> None:
+    """Create or evolve, never drop: a BI role's grant and a view on the table outlive a reload that
+    adds a column. A VARCHAR the view uses cannot be widened (PostgreSQL and Redshift refuse): the
+    load stops with what to do and the rows stay."""
+    _load(pg, _day("2023-11-08", ["h1"]), table="granted")
+    with psycopg.connect(**pg) as conn:
+        conn.execute("do $$ begin if not exists (select from pg_roles where rolname = 'bi_reader') "
+                     "then create role bi_reader; end if; end $$")
+        conn.execute("grant usage on schema marts to bi_reader")
+        conn.execute("grant select on marts.granted to bi_reader")
+        conn.execute("create view marts.granted_titles as select message_id, title from marts.granted")
+    _load(pg, _day("2023-11-08", ["h1", "h2"], score=[2.0, 3.0]), table="granted")
+    assert _rows(pg, "select count(*) from marts.granted_titles") == [(2,)]
+    assert _rows(pg, "select has_table_privilege('bi_reader', 'marts.granted', 'select')") == [(True,)]
+    assert "score" in dict(_rows(pg, "select column_name, 1 from information_schema.columns where table_name = 'granted'"))
+    with pytest.raises(LoadError, match="view that depends on the column.*previous rows are intact|previous rows are "
+                                        "intact.*view that depends on the column"):
+        _load(pg, _day("2023-11-08", ["h3"], titles=["y" * 700], score=[1.0]), table="granted")
+    assert _rows(pg, "select message_id from marts.granted_titles order by 1") == [("h1",), ("h2",)]

@@ -99,6 +99,18 @@ def load(conninfo: dict[str, Any], schema: str, table: str, data: pa.Table, colu
     try:
         with psycopg.connect(**conninfo, autocommit=True) as conn:
             prepare_table(conn, schema, table, columns)
+    except psycopg.OperationalError as exc:
+        raise LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
+                        "start it with `make pg-start` (or `seglog pg start`) and load again") from None
+    except psycopg.errors.FeatureNotSupported as exc:
+        raise LoadError(f"{model}: {target} needs a column added or a VARCHAR widened, and the warehouse refused: "
+                        f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact. A view that "
+                        "depends on the column blocks the change: drop and recreate it around this load (in Redshift, "
+                        "create views WITH NO SCHEMA BINDING)") from None
+    except psycopg.Error as exc:
+        raise LoadError(f"{model}: creating or evolving {target} failed: {exc.__class__.__name__}: "
+                        f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact") from None
+    try:
         with psycopg.connect(**conninfo) as conn:  # one transaction: commit on success, rollback on error
             stage = quote(f"stage_{table}")
             body = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in columns)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import socket
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -78,3 +81,25 @@ def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("spark")
     os.environ["SEGLOG_SPARK_DIR"] = str(path)
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def scratch_postgres(root: Path) -> Iterator[dict[str, Any]]:
+    """The project's PostgreSQL on ``root``/pg and a free port (never data/pg), running; stopped after."""
+    from seglog import pg_local
+
+    root.chmod(0o755)  # as root the server runs as `postgres`, who must enter it
+    env = pytest.MonkeyPatch()
+    env.setenv("SEGLOG_PG_DIR", str(root / "pg"))
+    env.setenv("PGPORT", str(free_port()))
+    try:
+        yield pg_local.ensure_running()
+    finally:
+        pg_local.stop()
+        env.undo()

@@ -5,7 +5,6 @@ mid-load that keeps the previous rows, reconciliation that catches a missing row
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from seglog import pg_local
+from conftest import scratch_postgres
 from seglog.loader.ddl import DdlError
 from seglog.loader.postgres import LoadError, _reconcile, load
 from seglog.loader.redshift_types import map_table
@@ -26,17 +25,8 @@ KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
 @pytest.fixture(scope="module")
 def pg() -> Iterator[dict[str, Any]]:
     root = Path(tempfile.mkdtemp(prefix="seglog-load-test-"))
-    root.chmod(0o755)
-    mp = pytest.MonkeyPatch()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    mp.setenv("SEGLOG_PG_DIR", str(root / "pg"))
-    mp.setenv("PGPORT", str(port))
-    info = pg_local.ensure_running()
-    yield info
-    pg_local.stop()
-    mp.undo()
+    with scratch_postgres(root) as info:
+        yield info
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 import seglog
+from conftest import free_port
 from seglog import pg_local
 from seglog.cli import app
 
@@ -31,19 +32,13 @@ from seglog.cli import app
 IS_ROOT = os.geteuid() == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A folder `postgres` can enter; SEGLOG_PG_DIR=<it>/pg and a free PGPORT; the server stopped after."""
     root = Path(tempfile.mkdtemp(prefix="seglog-pg-test-"))
     root.chmod(0o755)
     monkeypatch.setenv("SEGLOG_PG_DIR", str(root / "pg"))
-    monkeypatch.setenv("PGPORT", str(_free_port()))
+    monkeypatch.setenv("PGPORT", str(free_port()))
     yield root
     lay = pg_local.layout()
     pg_local.stop()
@@ -89,7 +84,7 @@ def test_start_connect_stop_start(scratch: Path, caplog: pytest.LogCaptureFixtur
     assert state["data_dir"] == str(scratch / "pg" / "pgdata") and not state["fallback"]
     assert (scratch / "pg" / "server.log").is_file()
 
-    monkeypatch.setenv("PGPORT", str(_free_port()))  # a running server keeps its port, and says so
+    monkeypatch.setenv("PGPORT", str(free_port()))  # a running server keeps its port, and says so
     assert pg_local.ensure_running() == info and pg_local.conninfo() == info
     assert f"not PGPORT={os.environ['PGPORT']}" in caplog.text
     monkeypatch.setenv("PGPORT", str(port))
@@ -127,13 +122,18 @@ def test_busy_port_says_which_and_how_to_choose(scratch: Path) -> None:
     assert not pg_local.status()["running"]
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="the fallback applies when root runs the server as `postgres`")
 def test_unreachable_dir_falls_back_to_tmp(scratch: Path, monkeypatch: pytest.MonkeyPatch,
                                            caplog: pytest.LogCaptureFixture) -> None:
+    """As root the server runs as `postgres`, who cannot enter a mode-700 folder of root's: it moves to
+    /tmp. As a normal user the folder is the user's own, so the server stays where it was asked to."""
     locked = scratch / "root-only"
     locked.mkdir(mode=0o700)
     monkeypatch.setenv("SEGLOG_PG_DIR", str(locked / "pg"))
     lay = pg_local.layout()
+    if not IS_ROOT:
+        assert not lay.fallback and lay.pgdata == locked / "pg" / "pgdata"
+        assert _select_one(pg_local.ensure_running()) == 1
+        return
     assert lay.fallback and lay.base.parent == Path("/tmp") and lay.base.name.startswith("seglog-pg-")
 
     caplog.set_level(logging.INFO, logger="seglog.pg")
@@ -162,14 +162,21 @@ def _system_python() -> str | None:
     return exe if probe.returncode == 0 else None
 
 
-@pytest.mark.skipif(not IS_ROOT or not _system_python(), reason="needs root and a python3.x `postgres` can run")
 def test_as_a_normal_user(scratch: Path) -> None:
-    """The same CLI run by a non-root user (`postgres` here): initdb and pg_ctl run directly."""
-    shutil.chown(scratch, "postgres")
+    """The same CLI run by a non-root user (as root: the `postgres` user; otherwise: ourselves):
+    initdb and pg_ctl run directly."""
+    python = sys.executable
+    as_user: list[str] = []
+    if IS_ROOT:
+        shutil.chown(scratch, "postgres")
+        python = _system_python() or pytest.fail(
+            f"as root this test runs the CLI as `postgres`, which needs /usr/bin/python{sys.version_info.major}."
+            f"{sys.version_info.minor} (the venv's python may sit where `postgres` cannot read)")
+        as_user = ["runuser", "-u", "postgres", "--"]
     site = Path(psycopg.__file__).parents[1]
     env = {"SEGLOG_PG_DIR": str(scratch / "pg"), "PGPORT": os.environ["PGPORT"],
            "PYTHONPATH": f"{Path(seglog.__file__).parents[1]}:{site}"}
-    cmd = ["runuser", "-u", "postgres", "--", "env", *(f"{k}={v}" for k, v in env.items()), _system_python(),
+    cmd = [*as_user, "env", *(f"{k}={v}" for k, v in env.items()), python,
            "-c", "import sys; from seglog.cli import app; sys.argv[0] = 'seglog'; app()", "pg"]
     try:
         for action in ("start", "start", "status"):
@@ -179,4 +186,5 @@ def test_as_a_normal_user(scratch: Path) -> None:
         assert _select_one(pg_local.conninfo()) == 1
     finally:
         subprocess.run([*cmd, "stop"], capture_output=True, cwd="/")
-    assert (scratch / "pg" / "pgdata").stat().st_uid == pg_local._server_user().pw_uid
+    owner = pg_local._server_user().pw_uid if IS_ROOT else os.geteuid()
+    assert (scratch / "pg" / "pgdata").stat().st_uid == owner

@@ -324,25 +324,18 @@ def test_ddl_is_derived_from_the_dates_parquet_rows(spark) -> None:
     assert missing.exit_code == 1 and "loadable:" in missing.output and "segment_log" in missing.output
 
 
-def test_load_puts_the_dates_marts_into_postgresql_reconciled(spark, tmp_path_factory, monkeypatch) -> None:
+def test_load_puts_the_dates_marts_into_postgresql_reconciled(spark, tmp_path_factory) -> None:
     """`seglog load` end to end: the project's PostgreSQL on a scratch dir and port, every row of the
     date's partition (and the whole dim_users) in the warehouse, counted again in SQL."""
-    import socket
-
     import psycopg
     from typer.testing import CliRunner
 
-    from seglog import pg_local
+    from conftest import scratch_postgres
     from seglog.cli import app
 
     root = tmp_path_factory.mktemp("pg")
-    root.chmod(0o755)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        monkeypatch.setenv("PGPORT", str(sock.getsockname()[1]))
-    monkeypatch.setenv("SEGLOG_PG_DIR", str(root / "pg"))
     results = root / "load.json"
-    try:
+    with scratch_postgres(root) as info:
         for _ in range(2):  # twice: one copy
             out = CliRunner().invoke(app, ["load", "--date", "2023-11-08", "--results", str(results),
                                            "--models", "segment_log,dim_users,retention_weekly_cohorts"])
@@ -351,12 +344,10 @@ def test_load_puts_the_dates_marts_into_postgresql_reconciled(spark, tmp_path_fa
         assert all(r["reconciled"] for r in loaded.values()) and set(loaded) == {
             "segment_log", "dim_users", "retention_weekly_cohorts"}
         spark_rows = spark.sql("select count(*) from marts.segment_log where ymd = '2023-11-08'").first()[0]
-        with psycopg.connect(**pg_local.conninfo()) as conn:
+        with psycopg.connect(**info) as conn:
             assert conn.execute("select count(*), count(distinct message_id) from marts.segment_log").fetchone() == (
                 spark_rows, spark_rows)
             assert conn.execute("select count(*) from marts.dim_users").fetchone()[0] == spark.table("marts.dim_users").count()
-    finally:
-        pg_local.stop()
 
 
 def test_every_model_column_is_described(spark) -> None:

@@ -73,6 +73,11 @@ def _csv(data: pa.Table) -> bytes:
     return out.getvalue()
 
 
+def _unreachable(model: str, exc: Exception) -> LoadError:
+    return LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
+                     "start it with `make pg-start` (or `seglog pg start`) and load again")
+
+
 def key_checksum(values: list[str | None]) -> int:
     """Sum of the first 32 bits of each key's md5: the same sum PostgreSQL computes in SQL."""
     return sum(int(hashlib.md5(v.encode()).hexdigest()[:8], 16) for v in values if v is not None)
@@ -100,8 +105,7 @@ def load(conninfo: dict[str, Any], schema: str, table: str, data: pa.Table, colu
         with psycopg.connect(**conninfo, autocommit=True) as conn:
             prepare_table(conn, schema, table, columns)
     except psycopg.OperationalError as exc:
-        raise LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
-                        "start it with `make pg-start` (or `seglog pg start`) and load again") from None
+        raise _unreachable(model, exc) from None
     except psycopg.errors.FeatureNotSupported as exc:
         raise LoadError(f"{model}: {target} needs a column added or a VARCHAR widened, and the warehouse refused: "
                         f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact. A view that "
@@ -123,8 +127,7 @@ def load(conninfo: dict[str, Any], schema: str, table: str, data: pa.Table, colu
                 conn.execute(f"delete from {target} where {quote(partition)} = %s", (partition_value,))
             conn.execute(f"insert into {target} ({names}) select {names} from {stage}")
     except psycopg.OperationalError as exc:
-        raise LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
-                        "start it with `make pg-start` (or `seglog pg start`) and load again") from None
+        raise _unreachable(model, exc) from None
     except psycopg.Error as exc:
         raise LoadError(f"{model}: the load failed and was rolled back, the previous rows are intact: "
                         f"{exc.__class__.__name__}: {str(exc).strip()[:400]}") from None

@@ -71,6 +71,7 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
     if not path.exists():
         raise SourceError(f"no dbt manifest at {path}: run `seglog run` (or `dbt parse`) first")
     manifest = json.loads(path.read_text())
+    unique_columns = _unique_columns(manifest)
     out: dict[str, Model] = {}
     for node in manifest["nodes"].values():
         is_mart = node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")
@@ -81,8 +82,7 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
             partition_by = partition_by[0] if partition_by else None
         meta = node.get("meta") or node["config"].get("meta") or {}
         columns = node.get("columns", {})
-        keys = [c for c, col in columns.items()
-                if any(t in ("unique",) for t in _test_names(manifest, node["unique_id"], c))]
+        keys = [c for c in columns if (node["unique_id"], c) in unique_columns]
         out[node["name"]] = Model(
             name=node["name"], schema=node["schema"], table=node["alias"],
             partition=None if meta.get("load") == "full" else partition_by,
@@ -91,13 +91,12 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
     return out
 
 
-def _test_names(manifest: dict[str, Any], model_id: str, column: str) -> list[str]:
-    names = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and model_id in node.get("depends_on", {}).get("nodes", []) \
-                and node.get("column_name") == column:
-            names.append(node.get("test_metadata", {}).get("name", ""))
-    return names
+def _unique_columns(manifest: dict[str, Any]) -> set[tuple[str, str]]:
+    """(model id, column) of every column with a `unique` test: the keys that name a row."""
+    return {(parent, node["column_name"]) for node in manifest["nodes"].values()
+            if node["resource_type"] == "test" and node.get("column_name")
+            and node.get("test_metadata", {}).get("name") == "unique"
+            for parent in node.get("depends_on", {}).get("nodes", [])}
 
 
 def select_models(models: dict[str, Model], names: list[str] | None) -> list[Model]:

@@ -15,7 +15,7 @@ export SEGLOG_HOME := $(CURDIR)
 CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
-.PHONY: help venv profile sample run audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status
+.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ sample: venv $(SAMPLE_MANIFEST) ## Generate the sample Segment logs into data/sa
 run: venv profiles.yml sample ## The daily job for DATE (default 2023-11-08): dbt build on local Spark, audit, load into the local PostgreSQL
 	$(BIN)/seglog run $(if $(DATE),--date $(DATE))
 	$(BIN)/seglog load $(if $(DATE),--date $(DATE))
+
+TARGET ?=
+load: venv profiles.yml ## Load what the run for DATE rewrote into the warehouse again (TARGET=pg_local|redshift; default the local PostgreSQL)
+	$(BIN)/seglog load $(if $(DATE),--date $(DATE)) $(if $(TARGET),--target $(TARGET))
 
 audit: venv ## Print the audit of a date already run (DATE=…)
 	$(BIN)/seglog audit $(if $(DATE),--date $(DATE))

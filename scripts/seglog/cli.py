@@ -5,7 +5,7 @@
     seglog audit        print the audit of a date already run
     seglog check-vars   validate dbt vars without running anything
     seglog ddl          print the warehouse DDL the loader derives for a date
-    seglog load         load the marts of a date into the local PostgreSQL, reconciled
+    seglog load         load the marts of a run into the local PostgreSQL or Redshift, reconciled
     seglog pg           start/stop/status of the local PostgreSQL standing in for Redshift
 """
 
@@ -202,114 +202,161 @@ def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/
     console.print_json(json.dumps(effective))
 
 
+def _split(text: Optional[str]) -> list[str]:
+    return [t for t in (text or "").replace(",", " ").split() if t]
+
+
+def _run_dates(date_: str, to: Optional[str]) -> list[date]:
+    try:
+        first = parse_date(date_)
+        last = parse_date(to, "to") if to is not None else first
+    except VarError as exc:
+        _fail(str(exc))
+    if last < first:
+        _fail(f"--to {last} is before --date {first}")
+    if (last - first).days > 366:
+        _fail(f"--date {first} --to {last} is more than a year of runs; split it")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
+    from .loader.source import SourceError, loadable_models, select_models
+
+    try:
+        return select_models(loadable_models(), _split(models), _split(select))
+    except SourceError as exc:
+        _fail(str(exc), code=1)
+    return []
+
+
+MODELS_HELP = "Comma-separated model names (default: every mart and the snapshot)."
+SELECT_HELP = "dbt-style selection, space- or comma-separated: model names and tag:<tag> (e.g. tag:core)."
+
+
 @app.command()
 def ddl(
     date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows decide the types."),
-    models: Optional[str] = typer.Option(None, help="Comma-separated marts (default: every mart and the snapshot)."),
+    models: Optional[str] = typer.Option(None, help=MODELS_HELP),
+    select: Optional[str] = typer.Option(None, help=SELECT_HELP),
     dialect: str = typer.Option("redshift", help="redshift (DISTSTYLE/SORTKEY, SUPER) or postgres (jsonb)."),
 ) -> None:
-    """Print the CREATE TABLE the loader derives for each model from the date's Parquet rows:
-    Spark types mapped to Redshift's, VARCHAR sized from the longest UTF-8 value with headroom,
-    YAML meta overrides and dist/sort keys. Reads target/manifest.json and the local warehouse."""
+    """Print the CREATE TABLE the loader derives for each model from the Parquet rows of the
+    date: Spark types mapped to the warehouse's, VARCHAR sized from the longest UTF-8 value
+    with headroom, YAML meta overrides and dist/sort keys. Reads target/manifest.json and the
+    warehouse (SEGLOG_WAREHOUSE, default the local Spark warehouse); connects to nothing."""
     from .loader.ddl import DdlError, create_table
-    from .loader.redshift_types import TypeMappingError, map_table
-    from .loader.source import SourceError, loadable_models, select_models
+    from .loader.plan import plan
+    from .loader.redshift_types import TypeMappingError
+    from .loader.source import SourceError, Warehouse
 
     if dialect not in ("redshift", "postgres"):
         _fail(f"--dialect {dialect!r}: use redshift or postgres")
+    day = _run_dates(date_, None)[0]
     try:
-        day = parse_date(date_)
-        chosen = select_models(loadable_models(), [m.strip() for m in models.split(",")] if models else None)
-        for model in chosen:
-            data = model.read(day)
-            columns = map_table(data, dialect, model.column_meta, model.key_columns[0] if model.key_columns else None)
-            console.print(f"-- {model.name}: {data.num_rows:,} rows"
-                          + (f" of {model.partition}={model.partition_value(day)}" if model.partition else " (whole table)"))
-            console.print(create_table(model.schema, model.table, columns, dialect, model.redshift) + ";\n",
+        warehouse = Warehouse.from_env()
+        for model in _chosen_models(models, select):
+            job = plan(model, warehouse, [day], dialect)
+            console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
+                          + (f" of {model.partition}={job.values[0]}" if model.partition else " (whole table)"))
+            console.print(create_table(model.schema, model.table, job.columns, dialect, model.redshift) + ";\n",
                           highlight=False, markup=False)
-    except (VarError, SourceError, TypeMappingError, DdlError) as exc:
+    except (SourceError, TypeMappingError, DdlError) as exc:
         _fail(str(exc), code=1)
 
 
 @app.command()
 def load(
-    date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows are loaded."),
-    models: Optional[str] = typer.Option(None, help="Comma-separated marts (default: every mart and the snapshot)."),
-    target: str = typer.Option("pg_local", help="pg_local: the project's local PostgreSQL (redshift: not built yet)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL and ALTERs the load would run; load nothing."),
+    date_: str = typer.Option(default_vars()["date"], "--date",
+                              help="Run date (KST): load every partition the run for this date rewrote (D-L..D, "
+                                   "from its audit row), so the warehouse matches Spark."),
+    to: Optional[str] = typer.Option(None, "--to", help="Last run date of a range (a backfill): --date..--to."),
+    models: Optional[str] = typer.Option(None, help=MODELS_HELP),
+    select: Optional[str] = typer.Option(None, help=SELECT_HELP),
+    target: str = typer.Option("pg_local", help="pg_local: the project's local PostgreSQL (started when needed). "
+                                                "redshift: S3 staging + COPY through the Redshift Data API "
+                                                "(REDSHIFT_WORKGROUP or REDSHIFT_CLUSTER_ID, REDSHIFT_DATABASE, …)."),
+    staging: Optional[str] = typer.Option(None, help="redshift: s3://bucket/prefix for the staged Parquet "
+                                                     "(default $SEGLOG_REDSHIFT_STAGING)."),
+    iam_role: Optional[str] = typer.Option(None, help="redshift: the IAM role ARN COPY reads S3 with "
+                                                      "(default $REDSHIFT_COPY_ROLE_ARN)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL, ALTERs and load statements; load nothing."),
     results: Path = typer.Option(Path("target/load_results.json"), help="Where to write the results as JSON."),
 ) -> None:
-    """Load finished models for a date into the warehouse: derive the column types from the
-    date's Parquet rows, create or evolve each table (never drop), replace the date's rows in
-    one transaction, then reconcile row counts (and a key checksum) with Spark's. Exit 1 when a
-    load fails (the previous rows stay) or a count differs."""
-    from .loader.ddl import DdlError, create_table, evolve
-    from .loader.postgres import LoadError, existing_columns, load as load_model
-    from .loader.redshift_types import TypeMappingError, map_table
-    from .loader.source import SourceError, loadable_models, select_models
+    """Load finished models into the warehouse: derive the column types from the Parquet rows,
+    create or evolve each table (never drop), replace the partitions' rows in one transaction
+    per model, then reconcile row counts and a key checksum per partition with Spark's.
 
-    if target != "pg_local":
-        _fail(f"--target {target!r}: only pg_local can be loaded so far (the Redshift COPY path is issue #4's next "
-              "step); use --dry-run with `seglog ddl --dialect redshift` to see Redshift's DDL")
+    Exit 1 when a load fails (its previous rows stay) or a count differs. The results table is printed and written as JSON, with a one-line summary for the scheduler."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .loader.data_api import ConfigError
+    from .loader.run import TARGETS, PostgresTarget, RedshiftTarget, load_all, owned_dates
+    from .loader.source import SourceError, Warehouse
+
+    if target not in TARGETS:
+        _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
+    run_dates = _run_dates(date_, to)
+    chosen = _chosen_models(models, select)
     try:
-        day = parse_date(date_)
-        chosen = select_models(loadable_models(), [m.strip() for m in models.split(",")] if models else None)
-    except (VarError, SourceError) as exc:
-        _fail(str(exc), code=1)
-    import psycopg
+        warehouse = Warehouse.from_env()
+        owned = owned_dates(warehouse, run_dates)  # refuses a date whose run is not in the warehouse
+        if target == "redshift":
+            tgt = RedshiftTarget(staging, iam_role)
+        else:
+            from .pg_local import PgError, conninfo, ensure_running
 
-    from .pg_local import PgError, conninfo, ensure_running
-
-    try:
-        info = conninfo() if dry_run else ensure_running()
-    except PgError as exc:
-        _fail(str(exc), code=1)
-    done = []
-    failed = []
-    with console.status("loading") as status:
-        for model in chosen:
-            status.update(f"loading {model.name}")
             try:
-                data = model.read(day)
-                key = model.key_columns[0] if len(model.key_columns) == 1 else None
-                columns = map_table(data, "postgres", model.column_meta, key)
-                if dry_run:
-                    try:
-                        with psycopg.connect(**info, connect_timeout=3) as conn:
-                            have = existing_columns(conn, model.schema, model.table)
-                    except psycopg.OperationalError:
-                        have = {}
-                    stmts = evolve(model.schema, model.table, have, columns).statements if have else [
-                        create_table(model.schema, model.table, columns, "postgres")]
-                    console.print(f"-- {model.name}: {data.num_rows:,} rows", highlight=False)
-                    for stmt in stmts or ["-- (table up to date)"]:
-                        console.print(stmt + ";", highlight=False, markup=False)
-                    continue
-                value = model.partition_value(day)
-                if model.partition_type == "date" and value is not None:
-                    value = date.fromisoformat(value)
-                done.append(load_model(info, model.schema, model.table, data, columns, model.partition, value, key,
-                                       model.name))
-            except (SourceError, TypeMappingError, DdlError, LoadError) as exc:
-                failed.append((model.name, str(exc)))
+                tgt = PostgresTarget(conninfo() if dry_run else ensure_running())
+            except PgError as exc:
+                _fail(str(exc), code=1)
+    except (SourceError, ConfigError) as exc:
+        _fail(str(exc), code=1)
     if dry_run:
+        from .loader.plan import plan
+
+        for model in chosen:
+            try:
+                job = plan(model, warehouse, owned, tgt.dialect)
+            except Exception as exc:  # noqa: BLE001 - shown, and the other models are still shown
+                console.print(f"-- {model.name}: cannot plan: {exc}", highlight=False, markup=False)
+                continue
+            console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
+                          + (f", partitions {', '.join(job.values)}" if job.partition else " (whole table)"),
+                          highlight=False, markup=False)
+            for stmt in tgt.dry_run(job, model) or ["-- (table up to date)"]:
+                console.print(stmt + ("" if stmt.startswith("--") else ";"), highlight=False, markup=False)
         return
-    table = Table(title=f"loaded into PostgreSQL {info['host']}:{info['port']}/{info['dbname']} for {day}")
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("loading", total=len(chosen))
+        outcome = load_all(chosen, warehouse, run_dates, tgt,
+                           progress=lambda m, step: progress.update(task, description=f"{m}: {step}"),
+                           done=lambda m: progress.advance(task))
+    _print_load(outcome)
+    outcome.write(results)
+    console.print(outcome.summary() + f" (results: {results})", highlight=False)
+    for name, error in outcome.failed:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _print_load(outcome) -> None:
+    table = Table(title=f"loaded into {outcome.where} (runs {outcome.dates[0]}..{outcome.dates[-1]}, "
+                        f"dates {outcome.owned[0]}..{outcome.owned[-1]})")
     for col in ("model", "partition", "rows", "bytes", "seconds", "rows/s", "warehouse rows", "reconciled"):
         table.add_column(col, justify="left" if col in ("model", "partition") else "right")
-    for r in done:
-        table.add_row(r.model, r.partition, f"{r.rows:,}", f"{r.bytes:,}", f"{r.seconds:.2f}",
-                      f"{r.rows / r.seconds:,.0f}" if r.seconds else "-", f"{r.warehouse_rows:,}",
-                      "yes" if r.reconciled else "[red]NO[/]")
+    for r in outcome.loaded:
+        for i, c in enumerate(r.checks):
+            first = i == 0
+            table.add_row(r.model if first else "", c.partition, f"{c.rows:,}",
+                          f"{r.bytes:,}" if first else "", f"{r.seconds:.2f}" if first else "",
+                          (f"{r.rows / r.seconds:,.0f}" if r.seconds else "-") if first else "",
+                          f"{c.warehouse_rows:,}", "yes" if c.reconciled else "[red]NO[/]")
+    for name, _ in outcome.failed:
+        table.add_row(name, "", "", "", "", "", "", "[red]FAILED[/]")
     console.print(table)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps({"date": day.isoformat(), "target": target,
-                                   "loaded": [dict(vars(r), reconciled=r.reconciled) for r in done],
-                                   "failed": [{"model": m, "error": e} for m, e in failed]}, indent=2))
-    for name, error in failed:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}")
-    if failed or not all(r.reconciled for r in done):
-        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import socket
+import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -103,3 +105,53 @@ def scratch_postgres(root: Path) -> Iterator[dict[str, Any]]:
     finally:
         pg_local.stop()
         env.undo()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's standalone server (the `moto_server` of the venv) on a free loopback port: S3 for the
+    loader's staging and an S3 warehouse. Yields its endpoint URL."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"moto_server did not start on {url}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fake credentials and boto3's S3 endpoint set to moto (never a real account)."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_REGION": "ap-northeast-2", "AWS_DEFAULT_REGION": "ap-northeast-2",
+                        "AWS_ENDPOINT_URL_S3": moto_server}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return moto_server
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[dict[str, Any]]:
+    """One scratch PostgreSQL for the loader tests (each test uses tables of its own)."""
+    root = Path(tempfile.mkdtemp(prefix="seglog-loader-test-"))
+    with scratch_postgres(root) as info:
+        yield info
+    shutil.rmtree(root, ignore_errors=True)

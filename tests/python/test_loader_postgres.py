@@ -4,30 +4,20 @@ mid-load that keeps the previous rows, reconciliation that catches a missing row
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pyarrow as pa
 import pytest
 
-from conftest import scratch_postgres
 from seglog.loader.ddl import DdlError
-from seglog.loader.postgres import LoadError, _reconcile, load
+from seglog.loader.plan import TableLoad
+from seglog.loader.postgres import LoadError, load, warehouse_side
+from seglog.loader.reconcile import checks
 from seglog.loader.redshift_types import map_table
 
 KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[dict[str, Any]]:
-    root = Path(tempfile.mkdtemp(prefix="seglog-load-test-"))
-    with scratch_postgres(root) as info:
-        yield info
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _day(ymd: str, ids: list[str], titles: list[str] | None = None, **extra: list[Any]) -> pa.Table:
@@ -40,9 +30,19 @@ def _day(ymd: str, ids: list[str], titles: list[str] | None = None, **extra: lis
     return pa.table(cols)
 
 
+def _job(data: pa.Table, table: str = "events", ymd: str = "2023-11-08") -> TableLoad:
+    return TableLoad(table, "marts", table, data, map_table(data, "postgres", key_column="message_id"), "ymd", [ymd],
+                     "string", "message_id")
+
+
 def _load(info: dict[str, Any], data: pa.Table, table: str = "events", ymd: str = "2023-11-08"):
-    return load(info, "marts", table, data, map_table(data, "postgres", key_column="message_id"), "ymd", ymd,
-                "message_id", table)
+    return load(info, _job(data, table, ymd))
+
+
+def _reconcile(info: dict[str, Any], data: pa.Table, table: str):
+    job = _job(data, table)
+    (check,) = checks(job.expected(), warehouse_side(info, job))
+    return check
 
 
 def _rows(info: dict[str, Any], sql: str) -> list[tuple]:
@@ -54,7 +54,7 @@ def test_a_date_is_replaced_atomically_and_a_reload_leaves_one_copy(pg) -> None:
     _load(pg, _day("2023-11-07", ["a1", "a2"]), ymd="2023-11-07")
     first = _load(pg, _day("2023-11-08", ["b1", "b2", "b3"]))
     again = _load(pg, _day("2023-11-08", ["b1", "b2", "b3"]))
-    assert first.reconciled and again.reconciled and again.warehouse_rows == 3
+    assert first.reconciled and again.reconciled and again.checks[0].warehouse_rows == 3
     assert _rows(pg, "select ymd, count(*) from marts.events group by ymd order by ymd") == [
         ("2023-11-07", 2), ("2023-11-08", 3)]  # the other date untouched
     title, tags = _rows(pg, "select title, tags from marts.events where message_id = 'b1'")[0]
@@ -94,12 +94,12 @@ def test_reconciliation_catches_a_missing_row(pg) -> None:
     assert _load(pg, data, table="reconciled").reconciled
     with psycopg.connect(**pg) as conn:
         conn.execute("delete from marts.reconciled where message_id = 'f2'")
-    result = _reconcile(pg, '"marts"."reconciled"', data, "ymd", "2023-11-08", "message_id", "reconciled", 0, 0.0)
-    assert not result.reconciled and result.warehouse_rows == 2
+    result = _reconcile(pg, data, "reconciled")
+    assert not result.reconciled and (result.rows, result.warehouse_rows) == (3, 2)
     with psycopg.connect(**pg) as conn:  # same count, another key: the checksum tells
         conn.execute("insert into marts.reconciled (message_id, ymd) values ('zz', '2023-11-08')")
-    result = _reconcile(pg, '"marts"."reconciled"', data, "ymd", "2023-11-08", "message_id", "reconciled", 0, 0.0)
-    assert result.warehouse_rows == 3 and result.checksum_ok is False and not result.reconciled
+    result = _reconcile(pg, data, "reconciled")
+    assert result.warehouse_rows == 3 and result.checksum != result.warehouse_checksum and not result.reconciled
 
 
 def test_no_server_says_how_to_start_it(pg) -> None:
@@ -127,3 +127,18 @@ def test_grants_and_dependent_views_survive_loads_and_evolution(pg) -> None:
                                         "intact.*view that depends on the column"):
         _load(pg, _day("2023-11-08", ["h3"], titles=["y" * 700], score=[1.0]), table="granted")
     assert _rows(pg, "select message_id from marts.granted_titles order by 1") == [("h1",), ("h2",)]
+
+
+def test_the_runs_window_is_replaced_in_one_transaction_and_an_emptied_date_loses_its_rows(pg) -> None:
+    """The run for 11-08 owns 11-07..11-08: both are replaced together; a date it found no rows for
+    (Spark has no partition folder) ends with none; the date outside the window is untouched."""
+    for ymd, ids in (("2023-11-06", ["w1"]), ("2023-11-07", ["w2", "w3"]), ("2023-11-08", ["w4"])):
+        _load(pg, _day(ymd, ids), table="window", ymd=ymd)
+    data = _day("2023-11-08", ["w5", "w6"])
+    job = TableLoad("window", "marts", "window", data, map_table(data, "postgres", key_column="message_id"), "ymd",
+                    ["2023-11-07", "2023-11-08"], "string", "message_id")
+    result = load(pg, job)
+    assert [(c.partition, c.rows, c.warehouse_rows, c.reconciled) for c in result.checks] == [
+        ("ymd=2023-11-07", 0, 0, True), ("ymd=2023-11-08", 2, 2, True)]
+    assert _rows(pg, "select ymd, message_id from marts.window order by 1, 2") == [
+        ("2023-11-06", "w1"), ("2023-11-08", "w5"), ("2023-11-08", "w6")]

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from conftest import HANDMADE
@@ -324,9 +325,17 @@ def test_ddl_is_derived_from_the_dates_parquet_rows(spark) -> None:
     assert missing.exit_code == 1 and "loadable:" in missing.output and "segment_log" in missing.output
 
 
-def test_load_puts_the_dates_marts_into_postgresql_reconciled(spark, tmp_path_factory) -> None:
-    """`seglog load` end to end: the project's PostgreSQL on a scratch dir and port, every row of the
-    date's partition (and the whole dim_users) in the warehouse, counted again in SQL."""
+def _spark_counts(spark, table: str, key: str) -> dict[str, tuple[int, int]]:
+    """Per ymd of the run for 11-08 (11-07, 11-08): rows and the key checksum, computed by Spark
+    (md5 + conv), a path independent of the loader's Python."""
+    rows = spark.sql(f"select ymd, count(*) as n, sum(cast(conv(substr(md5({key}), 1, 8), 16, 10) as bigint)) as h "
+                     f"from {table} where ymd in ('2023-11-07', '2023-11-08') group by ymd").collect()
+    return {r.ymd: (r.n, r.h) for r in rows}
+
+
+def test_load_puts_the_runs_partitions_into_postgresql_reconciled(spark, tmp_path_factory) -> None:
+    """`seglog load` end to end: the project's PostgreSQL on a scratch dir and port; the run for
+    11-08 rewrote 11-07..11-08 (its audit says so), and both dates land, counted again in SQL."""
     import psycopg
     from typer.testing import CliRunner
 
@@ -338,16 +347,98 @@ def test_load_puts_the_dates_marts_into_postgresql_reconciled(spark, tmp_path_fa
     with scratch_postgres(root) as info:
         for _ in range(2):  # twice: one copy
             out = CliRunner().invoke(app, ["load", "--date", "2023-11-08", "--results", str(results),
-                                           "--models", "segment_log,dim_users,retention_weekly_cohorts"])
+                                           "--select", "segment_log dim_users retention_weekly_cohorts"])
             assert out.exit_code == 0, out.output
-        loaded = {r["model"]: r for r in json.loads(results.read_text())["loaded"]}
-        assert all(r["reconciled"] for r in loaded.values()) and set(loaded) == {
-            "segment_log", "dim_users", "retention_weekly_cohorts"}
-        spark_rows = spark.sql("select count(*) from marts.segment_log where ymd = '2023-11-08'").first()[0]
+        report = json.loads(results.read_text())
+        assert report["ok"] and report["owned_dates"] == ["2023-11-07", "2023-11-08"]
+        loaded = {r["model"]: r for r in report["loaded"]}
+        assert set(loaded) == {"segment_log", "dim_users", "retention_weekly_cohorts"}
+        assert [p["partition"] for p in loaded["segment_log"]["partitions"]] == ["ymd=2023-11-07", "ymd=2023-11-08"]
+        assert [p["partition"] for p in loaded["retention_weekly_cohorts"]["partitions"]] == [
+            "activity_ywd=2023-11-05"]  # both dates are in the week starting Sunday 11-05
+        expected = _spark_counts(spark, "marts.segment_log", "message_id")
         with psycopg.connect(**info) as conn:
-            assert conn.execute("select count(*), count(distinct message_id) from marts.segment_log").fetchone() == (
-                spark_rows, spark_rows)
+            found = conn.execute("select ymd, count(*), count(distinct message_id) from marts.segment_log "
+                                 "group by ymd order by ymd").fetchall()
+            assert found == [(d, n, n) for d, (n, _) in sorted(expected.items())]
             assert conn.execute("select count(*) from marts.dim_users").fetchone()[0] == spark.table("marts.dim_users").count()
+        unknown = CliRunner().invoke(app, ["load", "--date", "2023-11-08", "--select", "tag:nope"])
+        assert unknown.exit_code == 1 and "no loadable model has the tag 'nope'" in unknown.output
+        never_run = CliRunner().invoke(app, ["load", "--date", "2023-12-01", "--models", "segment_log"])
+        assert never_run.exit_code == 1 and "the run for 2023-12-01 is not in the warehouse" in never_run.output
+        assert "nothing was loaded" in never_run.output
+
+
+def test_load_into_redshift_stages_parquet_on_s3_and_sends_one_batch_per_model(spark, aws_env, monkeypatch) -> None:
+    """`seglog load --target redshift` on the real Spark tables: Parquet of both dates staged on moto's S3,
+    the statements sent to the recording Data API fake, reconciled against Spark's own counts."""
+    import boto3
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from fakes.redshift_data_api import FakeRedshiftDataApi
+    from seglog.cli import app
+
+    s3 = boto3.client("s3", region_name="ap-northeast-2")
+    s3.create_bucket(Bucket="seglog-redshift-staging", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+    for name in ("SEGLOG_REDSHIFT_STAGING", "REDSHIFT_COPY_ROLE_ARN", "REDSHIFT_CLUSTER_ID", "SEGLOG_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    refused = CliRunner().invoke(app, ["load", "--target", "redshift", "--models", "segment_log"])
+    assert refused.exit_code == 1 and "SEGLOG_REDSHIFT_STAGING" in refused.output
+    fake = FakeRedshiftDataApi(s3=s3)
+    counts = _spark_counts(spark, "marts.segment_log", "message_id")
+    fake.answer(r'^select cast\("ymd" as varchar\), count\(\*\), coalesce\(sum\(strtol\(substring\(md5\("message_id"\)',
+                [[d, n, h] for d, (n, h) in counts.items()])
+    users = spark.sql("select count(*) as n, sum(cast(conv(substr(md5(user_key), 1, 8), 16, 10) as bigint)) as h "
+                      "from marts.dim_users").first()
+    fake.answer(r'^select cast\(null as varchar\), count\(\*\)', [[None, users.n, users.h]])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_REDSHIFT_DATA", fake.start())
+    monkeypatch.setenv("REDSHIFT_WORKGROUP", "seglog-wg")
+    monkeypatch.setenv("SEGLOG_REDSHIFT_STAGING", "s3://seglog-redshift-staging/loads")
+    monkeypatch.setenv("REDSHIFT_COPY_ROLE_ARN", "arn:aws:iam::123456789012:role/redshift-copy")
+    try:
+        out = CliRunner().invoke(app, ["load", "--date", "2023-11-08", "--target", "redshift",
+                                       "--models", "segment_log,dim_users"])
+    finally:
+        fake.stop()
+    assert out.exit_code == 0, out.output
+    assert "all reconciled" in out.output
+    # per model: column lookup, create schema + table (new), the batch, the reconciliation; dim_users first (sorted)
+    assert [op for op, _ in fake.statements()] == ["execute", "execute", "execute", "batch", "execute"] * 2
+    dim_batch, log_batch = (sqls for op, sqls in fake.statements() if op == "batch")
+    assert dim_batch[2] == 'delete from "marts"."dim_users"'  # meta.load: full replaces the whole table
+    assert log_batch[2] == 'delete from "marts"."segment_log" where "ymd" in (:p0, :p1)'
+    assert {p["name"]: p["value"] for p in fake.ops("BatchExecuteStatement")[1]["Parameters"]} == {
+        "p0": "2023-11-07", "p1": "2023-11-08"}
+    create_log = next(sql for op, sql in fake.statements() if op == "execute" and sql.startswith('create table "marts"."segment_log"'))
+    assert 'distkey ("anonymous_id")' in create_log and '"properties" VARCHAR(' in create_log
+    (staged,) = [c for c in fake.copied if "marts.segment_log/" in c["uri"]]
+    tables = [pq.read_table(pa.BufferReader(body)) for body in staged["objects"].values()]
+    assert sum(t.num_rows for t in tables) == sum(n for n, _ in counts.values())
+    for body in staged["objects"].values():  # event_at_kst: INT64 micros, never INT96
+        schema = pq.ParquetFile(pa.BufferReader(body)).metadata.schema
+        assert schema.column(schema.names.index("event_at_kst")).physical_type == "INT64"
+    assert s3.list_objects_v2(Bucket="seglog-redshift-staging").get("KeyCount") == 0  # cleaned up after success
+
+
+def test_the_loader_reads_the_spark_tables_from_an_s3_warehouse(spark, aws_env, monkeypatch) -> None:
+    """SEGLOG_WAREHOUSE=s3://… (the EMR job's warehouse): the same tables read from moto's S3 give the same DDL."""
+    import boto3
+    from typer.testing import CliRunner
+
+    from seglog.cli import app
+
+    local = CliRunner().invoke(app, ["ddl", "--date", "2023-11-08", "--models", "segment_log"])
+    s3 = boto3.client("s3", region_name="ap-northeast-2")
+    s3.create_bucket(Bucket="seglog-warehouse", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+    warehouse = table_dir("marts", "segment_log").parents[1]
+    for folder in ("marts.db/segment_log/ymd=2023-11-08", "audit.db/segment_run_audit/run_ymd=2023-11-08"):
+        for f in (warehouse / folder).iterdir():
+            s3.upload_file(str(f), "seglog-warehouse", f"wh/{folder}/{f.name}")
+    monkeypatch.setenv("SEGLOG_WAREHOUSE", "s3://seglog-warehouse/wh")
+    remote = CliRunner().invoke(app, ["ddl", "--date", "2023-11-08", "--models", "segment_log"])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert remote.output == local.output and '"message_id" VARCHAR(' in remote.output
 
 
 def test_every_model_column_is_described(spark) -> None:

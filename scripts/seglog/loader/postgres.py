@@ -1,19 +1,19 @@
-"""Load a model's rows of one date into PostgreSQL (the local stand-in for Redshift).
+"""The local path: load a model's partitions into PostgreSQL, the local stand-in for Redshift.
 
 For each model: create or evolve the table (outside the load transaction: widening a VARCHAR
 cannot run inside one in Redshift, and the local path keeps the same order), then in ONE
-transaction stage the date's rows with COPY FROM STDIN (CSV, from Arrow; no row-by-row insert),
-delete the date's rows and insert the staged ones. Any failure rolls the transaction back: the
-previous rows of the date stay exactly as they were. Loading the same date twice leaves one copy.
+transaction stage the rows with COPY FROM STDIN (CSV, from Arrow; no row-by-row insert), delete
+the partitions' rows and insert the staged ones. Any failure (a bad row, a killed process, a lost
+connection) rolls the transaction back: the previous rows stay exactly as they were. Loading
+the same date twice leaves one copy. Then the reconciliation counts the rows (and a key
+checksum) per partition in SQL.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -22,26 +22,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .ddl import create_table, evolve, normalize_type, quote
+from .plan import Step, TableLoad, no_step
+from .reconcile import LoadResult, checks, label
 from .redshift_types import VARCHAR_MAX, ColumnType
 
 
 class LoadError(RuntimeError):
     """A load that failed and was rolled back; the message says why and what to do."""
-
-
-@dataclass
-class LoadResult:
-    model: str
-    partition: str  # e.g. "ymd=2023-11-08", or "(whole table)"
-    rows: int
-    bytes: int
-    seconds: float
-    warehouse_rows: int
-    checksum_ok: bool | None  # None when the model has no single string key to checksum
-
-    @property
-    def reconciled(self) -> bool:
-        return self.rows == self.warehouse_rows and self.checksum_ok is not False
 
 
 def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:
@@ -52,6 +39,13 @@ def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> 
     return {r[0]: normalize_type(r[1], r[2], r[3], r[4]) for r in rows}
 
 
+def truncated(arr: pa.ChunkedArray, col: ColumnType) -> pa.ChunkedArray:
+    """Strings cut to fit VARCHAR(65535) where the column's meta allows it (at most 4 bytes a character)."""
+    if col.truncate and col.max_bytes and col.max_bytes > VARCHAR_MAX:
+        return pc.utf8_slice_codeunits(arr, 0, VARCHAR_MAX // 4)
+    return arr
+
+
 def _as_loadable(data: pa.Table, columns: list[ColumnType]) -> pa.Table:
     """Nested columns as JSON text (for jsonb), strings cut where the meta allows it."""
     arrays = []
@@ -60,9 +54,7 @@ def _as_loadable(data: pa.Table, columns: list[ColumnType]) -> pa.Table:
         if col.nested:
             arr = pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
                             for v in arr.to_pylist()], pa.string())
-        elif col.truncate and col.max_bytes and col.max_bytes > VARCHAR_MAX:
-            arr = pc.utf8_slice_codeunits(arr, 0, VARCHAR_MAX // 4)  # at most 4 bytes a character
-        arrays.append(arr)
+        arrays.append(truncated(arr, col))
     return pa.table(arrays, names=[c.name for c in columns])
 
 
@@ -73,14 +65,10 @@ def _csv(data: pa.Table) -> bytes:
     return out.getvalue()
 
 
-def _unreachable(model: str, exc: Exception) -> LoadError:
+def unreachable(model: str, exc: Exception) -> LoadError:
     return LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
-                     "start it with `make pg-start` (or `seglog pg start`) and load again")
-
-
-def key_checksum(values: list[str | None]) -> int:
-    """Sum of the first 32 bits of each key's md5: the same sum PostgreSQL computes in SQL."""
-    return sum(int(hashlib.md5(v.encode()).hexdigest()[:8], 16) for v in values if v is not None)
+                     "start it with `make pg-start` (or `seglog pg start`) and load again; a load that was under "
+                     "way was rolled back, the previous rows are intact")
 
 
 def prepare_table(conn: psycopg.Connection[Any], schema: str, table: str, columns: list[ColumnType]) -> list[str]:
@@ -94,56 +82,70 @@ def prepare_table(conn: psycopg.Connection[Any], schema: str, table: str, column
     return statements
 
 
-def load(conninfo: dict[str, Any], schema: str, table: str, data: pa.Table, columns: list[ColumnType],
-         partition: str | None, partition_value: Any, key: str | None, model: str) -> LoadResult:
-    """Replace the rows of one partition (or the whole table) with ``data`` atomically."""
-    t0 = time.perf_counter()
-    target = f"{quote(schema)}.{quote(table)}"
-    names = ", ".join(quote(c.name) for c in columns)
-    payload = _csv(_as_loadable(data, columns))
+def _prepare(conninfo: dict[str, Any], job: TableLoad) -> None:
     try:
         with psycopg.connect(**conninfo, autocommit=True) as conn:
-            prepare_table(conn, schema, table, columns)
+            prepare_table(conn, job.schema, job.table, job.columns)
     except psycopg.OperationalError as exc:
-        raise _unreachable(model, exc) from None
+        raise unreachable(job.model, exc) from None
     except psycopg.errors.FeatureNotSupported as exc:
-        raise LoadError(f"{model}: {target} needs a column added or a VARCHAR widened, and the warehouse refused: "
-                        f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact. A view that "
-                        "depends on the column blocks the change: drop and recreate it around this load (in Redshift, "
-                        "create views WITH NO SCHEMA BINDING)") from None
+        raise LoadError(f"{job.model}: {job.target} needs a column added or a VARCHAR widened, and the warehouse "
+                        f"refused: {str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact. A view "
+                        "that depends on the column blocks the change: drop and recreate it around this load (in "
+                        "Redshift, create views WITH NO SCHEMA BINDING)") from None
     except psycopg.Error as exc:
-        raise LoadError(f"{model}: creating or evolving {target} failed: {exc.__class__.__name__}: "
+        raise LoadError(f"{job.model}: creating or evolving {job.target} failed: {exc.__class__.__name__}: "
                         f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact") from None
+
+
+def _replace(conninfo: dict[str, Any], job: TableLoad, payload: bytes) -> None:
+    """Stage, delete, insert: one transaction, committed on success, rolled back on any error."""
+    stage = quote(f"stage_{job.table}")
+    body = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in job.columns)
     try:
-        with psycopg.connect(**conninfo) as conn:  # one transaction: commit on success, rollback on error
-            stage = quote(f"stage_{table}")
-            body = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in columns)
+        with psycopg.connect(**conninfo) as conn:
             conn.execute(f"create temp table {stage} ({body}) on commit drop")
-            with conn.cursor().copy(f"copy {stage} ({names}) from stdin (format csv)") as copy:
+            with conn.cursor().copy(f"copy {stage} ({job.names}) from stdin (format csv)") as copy:
                 copy.write(payload)
-            if partition is None:
-                conn.execute(f"delete from {target}")
+            if job.partition is None:
+                conn.execute(f"delete from {job.target}")
             else:
-                conn.execute(f"delete from {target} where {quote(partition)} = %s", (partition_value,))
-            conn.execute(f"insert into {target} ({names}) select {names} from {stage}")
+                conn.execute(f"delete from {job.target} where {quote(job.partition)} = any(%s)", (job.typed_values(),))
+            conn.execute(f"insert into {job.target} ({job.names}) select {job.names} from {stage}")
     except psycopg.OperationalError as exc:
-        raise _unreachable(model, exc) from None
+        raise unreachable(job.model, exc) from None
     except psycopg.Error as exc:
-        raise LoadError(f"{model}: the load failed and was rolled back, the previous rows are intact: "
+        raise LoadError(f"{job.model}: the load failed and was rolled back, the previous rows are intact: "
                         f"{exc.__class__.__name__}: {str(exc).strip()[:400]}") from None
-    return _reconcile(conninfo, target, data, partition, partition_value, key, model, len(payload), t0)
 
 
-def _reconcile(conninfo: dict[str, Any], target: str, data: pa.Table, partition: str | None, partition_value: Any,
-               key: str | None, model: str, size: int, t0: float) -> LoadResult:
-    where, params = ("", ()) if partition is None else (f" where {quote(partition)} = %s", (partition_value,))
-    string_key = key is not None and pa.types.is_string(data.schema.field(key).type)
-    checksum_sql = (f", coalesce(sum(('x' || substr(md5({quote(key)}), 1, 8))::bit(32)::bigint), 0)"
-                    if string_key else "")
-    with psycopg.connect(**conninfo) as conn:
-        row = conn.execute(f"select count(*){checksum_sql} from {target}{where}", params).fetchone()
-    checksum_ok = None
-    if string_key:
-        checksum_ok = int(row[1]) == key_checksum(data.column(key).to_pylist())
-    label = "(whole table)" if partition is None else f"{partition}={partition_value}"
-    return LoadResult(model, label, data.num_rows, size, time.perf_counter() - t0, int(row[0]), checksum_ok)
+def warehouse_side(conninfo: dict[str, Any], job: TableLoad) -> dict[str, tuple[int, int | None]]:
+    """Per partition label: (rows, key checksum) in PostgreSQL."""
+    string_key = job.key is not None and pa.types.is_string(job.data.schema.field(job.key).type)
+    checksum = (f"coalesce(sum(('x' || substr(md5({quote(job.key)}), 1, 8))::bit(32)::bigint), 0)"
+                if string_key and job.key else "null::bigint")
+    try:
+        with psycopg.connect(**conninfo) as conn:
+            if job.partition is None:
+                rows = [(None, *conn.execute(f"select count(*), {checksum} from {job.target}").fetchone())]
+            else:
+                part = quote(job.partition)
+                rows = conn.execute(f"select {part}::text, count(*), {checksum} from {job.target} "
+                                    f"where {part} = any(%s) group by 1", (job.typed_values(),)).fetchall()
+    except psycopg.OperationalError as exc:
+        raise unreachable(job.model, exc) from None
+    return {label(job.partition, v): (int(n), None if s is None else int(s)) for v, n, s in rows}
+
+
+def load(conninfo: dict[str, Any], job: TableLoad, step: Step = no_step) -> LoadResult:
+    """Replace the job's partitions (or the whole table) with its rows atomically, then reconcile."""
+    t0 = time.perf_counter()
+    payload = _csv(_as_loadable(job.data, job.columns))
+    step("creating or evolving the table")
+    _prepare(conninfo, job)
+    step(f"replacing {len(job.values) or 'all'} partition(s) in one transaction")
+    _replace(conninfo, job, payload)
+    step("reconciling")
+    found = warehouse_side(conninfo, job)
+    return LoadResult(job.model, f"{job.schema}.{job.table}", job.data.num_rows, len(payload),
+                      time.perf_counter() - t0, checks(job.expected(), found))

@@ -1,25 +1,99 @@
-"""What the loader loads: the dbt models (from target/manifest.json) and the rows of a date
-(from the Parquet files of the Spark table, read with pyarrow; no Spark session needed)."""
+"""What the loader loads: the dbt models (from target/manifest.json) and their rows, read with
+pyarrow from the Parquet files of the Spark tables (no Spark session needed).
+
+The warehouse is the folder Spark writes its tables to (``spark.sql.warehouse.dir``): locally
+``$SEGLOG_SPARK_DIR/warehouse``; anywhere else ``SEGLOG_WAREHOUSE`` (a local path or an
+``s3://bucket/prefix``, e.g. the EMR job's warehouse). Tables live at ``{schema}.db/{table}``,
+partitioned Hive-style (``ymd=2023-11-08``).
+
+Which partitions a load replaces comes from the run, not from the caller: the audit row of the
+run for date D records the partitions it rewrote (``owned_from_ymd``..``owned_to_ymd``, i.e.
+D-L..D), and the loader replaces exactly those. A partition of those dates that Spark has no
+folder for holds no rows (the run found none), so the warehouse's rows of that date are replaced
+by none. A date whose run is not in the warehouse is refused: nothing is deleted on a guess.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ..project import PROJECT_DIR
-from ..runner import table_dir
+from ..project import PROJECT_DIR, spark_dir
 
-LOADED_FOLDERS = ("marts/",)  # models under models/marts are what BI reads in Redshift
+SELECTOR = re.compile(r"(tag:)?[a-z_][a-z0-9_]*")
 
 
 class SourceError(LookupError):
-    """A model or date the loader cannot find; the message lists what exists."""
+    """A model or date the loader cannot find; the message lists what exists and what to do."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the Spark tables' Parquet files are: a pyarrow filesystem and the root path in it."""
+
+    fs: pafs.FileSystem
+    root: str
+    uri: str  # for messages
+
+    @classmethod
+    def from_env(cls) -> "Warehouse":
+        location = os.environ.get("SEGLOG_WAREHOUSE") or str(spark_dir() / "warehouse")
+        return cls.at(location)
+
+    @classmethod
+    def at(cls, location: str) -> "Warehouse":
+        if location.startswith("s3://"):
+            parsed = urlparse(location)
+            if not parsed.netloc:
+                raise SourceError(f"SEGLOG_WAREHOUSE={location!r}: give it as s3://bucket/prefix")
+            # AWS_ENDPOINT_URL_S3 (boto3's own setting) points pyarrow at the same endpoint, e.g. moto
+            endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+            kwargs: dict[str, Any] = {"region": os.environ.get("AWS_REGION", "ap-northeast-2")}
+            if endpoint:
+                url = urlparse(endpoint)
+                kwargs.update(endpoint_override=url.netloc, scheme=url.scheme or "https")
+            return cls(pafs.S3FileSystem(**kwargs), f"{parsed.netloc}{parsed.path}".rstrip("/"), location)
+        path = Path(location).resolve()
+        return cls(pafs.LocalFileSystem(), str(path), str(path))
+
+    def table(self, schema: str, table: str) -> str:
+        prefix = os.environ.get("SEGLOG_SCHEMA_PREFIX", "")
+        return f"{self.root}/{prefix}{schema}.db/{table}"
+
+    def exists(self, path: str) -> bool:
+        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def read(self, path: str) -> pa.Table:
+        return pq.read_table(path, filesystem=self.fs)
+
+    def schema(self, path: str) -> pa.Schema | None:
+        """The schema of any data file under ``path`` (for a load with no rows); None when there is none."""
+        for info in self.fs.get_file_info(pafs.FileSelector(path, recursive=True)):
+            name = info.base_name
+            if info.type == pafs.FileType.File and not name.startswith(("_", ".")) and name.endswith(".parquet"):
+                return pq.read_schema(info.path, filesystem=self.fs)
+        return None
+
+    def owned_dates(self, run_day: date) -> list[date]:
+        """The dates the run for ``run_day`` rewrote (D-L..D), from its audit row."""
+        part = f"{self.table('audit', 'segment_run_audit')}/run_ymd={run_day.isoformat()}"
+        if not self.exists(part):
+            raise SourceError(f"the run for {run_day} is not in the warehouse {self.uri} (no audit row): run "
+                              f"`seglog run --date {run_day}` first; nothing was loaded")
+        rows = self.read(part).select(["owned_from_ymd", "owned_to_ymd"]).to_pylist()
+        first = min(date.fromisoformat(r["owned_from_ymd"]) for r in rows)
+        last = max(date.fromisoformat(r["owned_to_ymd"]) for r in rows)
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @dataclass
@@ -32,10 +106,16 @@ class Model:
     column_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     key_columns: list[str] = field(default_factory=list)  # names a row in errors and reconciliation
     partition_type: str = "string"  # the partition column's YAML data_type (its values live in folder names)
+    tags: list[str] = field(default_factory=list)
 
     @property
     def redshift(self) -> dict[str, Any]:
         return self.meta.get("redshift", {})
+
+    @property
+    def key(self) -> str | None:
+        """The single unique key that the reconciliation checksums (None when the grain has several columns)."""
+        return self.key_columns[0] if len(self.key_columns) == 1 else None
 
     def partition_value(self, day: date) -> str | None:
         """The partition that holds ``day``: the date itself, or the Sunday starting its week."""
@@ -45,24 +125,37 @@ class Model:
             return (day - timedelta(days=day.isoweekday() % 7)).isoformat()
         return day.isoformat()
 
-    def read(self, day: date) -> pa.Table:
-        """The model's rows of ``day`` (the whole table for a full load), with the partition column."""
-        root = table_dir(self.schema, self.table)
-        if not root.exists():
-            raise SourceError(f"{self.schema}.{self.table} has no data at {root}: run `seglog run --date {day}` first")
-        value = self.partition_value(day)
-        if value is None:
-            return pq.read_table(root)
-        part = root / f"{self.partition}={value}"
-        if not part.exists():
-            raise SourceError(f"{self.schema}.{self.table} has no partition {self.partition}={value}: "
-                              f"run `seglog run --date {day}` first")
-        data = pq.read_table(part)
-        if self.partition_type == "date":
-            column = pa.array([date.fromisoformat(value)] * data.num_rows, pa.date32())
-        else:
-            column = pa.array([value] * data.num_rows, pa.string())
-        return data.append_column(self.partition, column)
+    def partition_values(self, days: list[date]) -> list[str]:
+        """The partitions holding ``days``, each once, in order ([] for a whole-table load)."""
+        return sorted({v for v in (self.partition_value(d) for d in days) if v is not None})
+
+    def typed(self, value: str) -> Any:
+        """A partition value as the warehouse column holds it (a date for a DATE partition column)."""
+        return date.fromisoformat(value) if self.partition_type == "date" else value
+
+    def read(self, warehouse: Warehouse, values: list[str]) -> pa.Table:
+        """The model's rows of the partitions ``values`` with the partition column (the whole table
+        when it has no partition). A partition without a folder contributes no rows."""
+        root = warehouse.table(self.schema, self.table)
+        if not warehouse.exists(root):
+            raise SourceError(f"{self.schema}.{self.table} has no data at {root}: run `seglog run` for the date first")
+        if self.partition is None:
+            return warehouse.read(root)
+        part_type = pa.date32() if self.partition_type == "date" else pa.string()
+        pieces = []
+        for value in values:
+            path = f"{root}/{self.partition}={value}"
+            if warehouse.exists(path):
+                data = warehouse.read(path)
+                pieces.append(data.append_column(self.partition, pa.array([self.typed(value)] * data.num_rows, part_type)))
+        if not pieces:
+            schema = warehouse.schema(root)
+            if schema is None:
+                raise SourceError(f"{self.schema}.{self.table} has no rows at all yet ({root}); nothing to load")
+            schema = pa.schema([f for f in schema if f.name != self.partition]).append(pa.field(self.partition, part_type))
+            return schema.empty_table()
+        # an older partition may lack a column added later (on_schema_change: append_new_columns): nulls
+        return pa.concat_tables(pieces, promote_options="default")
 
 
 def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
@@ -87,7 +180,8 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
             name=node["name"], schema=node["schema"], table=node["alias"],
             partition=None if meta.get("load") == "full" else partition_by,
             meta=meta, column_meta={c: col.get("meta") or {} for c, col in columns.items()}, key_columns=keys,
-            partition_type=str((columns.get(partition_by or "") or {}).get("data_type") or "string").lower())
+            partition_type=str((columns.get(partition_by or "") or {}).get("data_type") or "string").lower(),
+            tags=list(node.get("tags") or []))
     return out
 
 
@@ -99,10 +193,29 @@ def _unique_columns(manifest: dict[str, Any]) -> set[tuple[str, str]]:
             for parent in node.get("depends_on", {}).get("nodes", [])}
 
 
-def select_models(models: dict[str, Model], names: list[str] | None) -> list[Model]:
-    if not names:
+def select_models(models: dict[str, Model], names: list[str] | None = None,
+                  selectors: list[str] | None = None) -> list[Model]:
+    """The models named in ``names`` plus those matched by ``selectors`` (a model name or
+    ``tag:<tag>``, as in dbt's --select); every loadable model when both are empty."""
+    terms = [*(names or []), *(selectors or [])]
+    if not terms:
         return [models[n] for n in sorted(models)]
-    unknown = [n for n in names if n not in models]
+    chosen: dict[str, Model] = {}
+    unknown = []
+    for term in terms:
+        if not SELECTOR.fullmatch(term):
+            raise SourceError(f"cannot select {term!r}: give a model name or tag:<tag>; loadable: "
+                              f"{', '.join(sorted(models))}")
+        if term.startswith("tag:"):
+            matched = [m for m in models.values() if term[4:] in m.tags]
+            if not matched:
+                tags = sorted({t for m in models.values() for t in m.tags})
+                raise SourceError(f"no loadable model has the tag {term[4:]!r}; tags: {', '.join(tags) or '(none)'}")
+            chosen.update((m.name, m) for m in matched)
+        elif term in models:
+            chosen[term] = models[term]
+        else:
+            unknown.append(term)
     if unknown:
         raise SourceError(f"unknown model(s) {', '.join(unknown)}; loadable: {', '.join(sorted(models))}")
-    return [models[n] for n in names]
+    return [chosen[n] for n in sorted(chosen)]

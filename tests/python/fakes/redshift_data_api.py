@@ -1,0 +1,200 @@
+"""A small fake of the Redshift Data API: a local HTTP server speaking its JSON 1.1 protocol,
+which records every call it is sent, so tests can assert the exact statements and their order.
+
+Why a fake of our own: real Redshift cannot run here, and moto's redshift-data keeps every
+statement STARTED forever and has no BatchExecuteStatement. This fake:
+- answers ExecuteStatement, BatchExecuteStatement, DescribeStatement, GetStatementResult and
+  CancelStatement; a statement is FINISHED after ``polls_to_finish`` DescribeStatement calls
+  (never, with ``never_finish``);
+- returns rows for statements matching a pattern (``answer``), fails statements matching a
+  pattern (``fail``: in a batch, the failing sub-statement is FAILED, the later ones ABORTED);
+- when a batch holds a COPY … FROM 's3://…', reads the objects under that prefix from S3 at that
+  moment, as Redshift would, and keeps them (``copied``), so tests see what COPY would load.
+It executes no SQL: what the statements do is asserted by the local PostgreSQL tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+COPY_FROM = re.compile(r"^\s*copy\s.*?\sfrom\s+'s3://([^/']+)/([^']*)'", re.I | re.S)
+
+
+@dataclass
+class Statement:
+    id: str
+    sqls: list[str]
+    batch: bool
+    polls_left: int
+    parameters: dict[str, str]
+    failed_at: int | None = None  # index of the failing SQL
+    error: str = ""
+    rows: list[list[Any]] = field(default_factory=list)
+    query_ids: list[int] = field(default_factory=list)
+    cancelled: bool = False
+
+
+class FakeRedshiftDataApi:
+    def __init__(self, s3: Any = None, polls_to_finish: int = 1):
+        self.s3 = s3
+        self.polls_to_finish = polls_to_finish
+        self.never_finish = False
+        self.calls: list[dict[str, Any]] = []  # every request: {"op": …, "body": …}
+        self.copied: list[dict[str, Any]] = []  # {"uri": …, "objects": {key: bytes}} seen at COPY time
+        self._answers: list[tuple[re.Pattern[str], list[list[Any]]]] = []
+        self._failures: list[tuple[re.Pattern[str], str]] = []
+        self._statements: dict[str, Statement] = {}
+        self._next_query_id = 1000
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- what the test sets up -------------------------------------------------------------
+    def answer(self, pattern: str, rows: list[list[Any]]) -> None:
+        """Statements matching ``pattern`` (a regex, searched) return ``rows``; later rules win."""
+        self._answers.insert(0, (re.compile(pattern, re.I | re.S), rows))
+
+    def fail(self, pattern: str, error: str) -> None:
+        self._failures.insert(0, (re.compile(pattern, re.I | re.S), error))
+
+    # -- what the test reads -----------------------------------------------------------------
+    def statements(self) -> list[tuple[str, Any]]:
+        """(op, sql or list of sqls) of every statement submitted, in order."""
+        out: list[tuple[str, Any]] = []
+        for call in self.calls:
+            if call["op"] == "ExecuteStatement":
+                out.append(("execute", call["body"]["Sql"]))
+            elif call["op"] == "BatchExecuteStatement":
+                out.append(("batch", list(call["body"]["Sqls"])))
+        return out
+
+    def ops(self, name: str) -> list[dict[str, Any]]:
+        return [c["body"] for c in self.calls if c["op"] == name]
+
+    # -- the server ------------------------------------------------------------------------
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                op = self.headers.get("X-Amz-Target", "").split(".")[-1]
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                status, payload = fake._handle(op, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _handle(self, op: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.calls.append({"op": op, "body": body})
+            handler = {"ExecuteStatement": self._execute, "BatchExecuteStatement": self._batch,
+                       "DescribeStatement": self._describe, "GetStatementResult": self._result,
+                       "CancelStatement": self._cancel}.get(op)
+            if handler is None:
+                return 400, {"__type": "ValidationException", "message": f"the fake does not know {op}"}
+            return handler(body)
+
+    def _submit(self, sqls: list[str], batch: bool, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        params = {p["name"]: p["value"] for p in body.get("Parameters") or []}
+        stmt = Statement(str(uuid.uuid4()), sqls, batch, self.polls_to_finish, params)
+        for i, sql in enumerate(sqls):
+            stmt.query_ids.append(self._next_query_id)
+            self._next_query_id += 1
+            error = next((e for p, e in self._failures if p.search(sql)), None)
+            if error is not None:
+                stmt.failed_at, stmt.error = i, error
+                break
+            if self.s3 is not None and (m := COPY_FROM.match(sql)):
+                self._read_copy_source(m.group(1), m.group(2))
+        if stmt.failed_at is None and not batch:
+            stmt.rows = next((rows for p, rows in self._answers if p.search(sqls[0])), [])
+        self._statements[stmt.id] = stmt
+        return 200, {"Id": stmt.id, "CreatedAt": time.time(), "Database": body.get("Database", "")}
+
+    def _read_copy_source(self, bucket: str, prefix: str) -> None:
+        listing = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        objects = {o["Key"]: self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+        self.copied.append({"uri": f"s3://{bucket}/{prefix}", "objects": objects})
+
+    def _execute(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self._submit([body["Sql"]], False, body)
+
+    def _batch(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self._submit(list(body["Sqls"]), True, body)
+
+    def _status(self, stmt: Statement) -> str:
+        if stmt.cancelled:
+            return "ABORTED"
+        if self.never_finish or stmt.polls_left > 0:
+            return "STARTED"
+        return "FAILED" if stmt.failed_at is not None else "FINISHED"
+
+    def _describe(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        stmt = self._statements.get(body["Id"])
+        if stmt is None:
+            return 400, {"__type": "ResourceNotFoundException", "message": f"no statement {body['Id']}"}
+        stmt.polls_left -= 1
+        status = self._status(stmt)
+        out: dict[str, Any] = {"Id": stmt.id, "Status": status, "HasResultSet": bool(stmt.rows) or (
+            not stmt.batch and stmt.sqls[0].lstrip().lower().startswith("select"))}
+        if status == "FAILED":
+            out["Error"] = stmt.error
+        if stmt.batch:
+            subs = []
+            for i, sql in enumerate(stmt.sqls):
+                sub_status = status
+                if status == "FAILED":
+                    sub_status = "FINISHED" if i < (stmt.failed_at or 0) else "FAILED" if i == stmt.failed_at else "ABORTED"
+                sub = {"Id": f"{stmt.id}:{i + 1}", "Status": sub_status, "QueryString": sql}
+                if i < len(stmt.query_ids):
+                    sub["RedshiftQueryId"] = stmt.query_ids[i]
+                if sub_status == "FAILED":
+                    sub["Error"] = stmt.error
+                subs.append(sub)
+            out["SubStatements"] = subs
+        else:
+            out["QueryString"] = stmt.sqls[0]
+            out["RedshiftQueryId"] = stmt.query_ids[0]
+        return 200, out
+
+    def _result(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        stmt = self._statements[body["Id"]]
+
+        def field_of(v: Any) -> dict[str, Any]:
+            if v is None:
+                return {"isNull": True}
+            if isinstance(v, bool):
+                return {"booleanValue": v}
+            if isinstance(v, int):
+                return {"longValue": v}
+            if isinstance(v, float):
+                return {"doubleValue": v}
+            return {"stringValue": str(v)}
+
+        return 200, {"Records": [[field_of(v) for v in row] for row in stmt.rows], "TotalNumRows": len(stmt.rows)}
+
+    def _cancel(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        stmt = self._statements[body["Id"]]
+        stmt.cancelled = True
+        return 200, {"Status": True}

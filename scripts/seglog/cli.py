@@ -310,7 +310,9 @@ def load(
             except PgError as exc:
                 _fail(str(exc), code=1)
     except (SourceError, ConfigError) as exc:
-        _fail(str(exc), code=1)
+        hint = ("; `seglog ddl --dialect redshift` prints the derived DDL without any Redshift setting"
+                if dry_run and isinstance(exc, ConfigError) else "")
+        _fail(str(exc) + hint, code=1)
     if dry_run:
         from .loader.plan import plan
 

@@ -21,7 +21,7 @@ def main() -> int:
     conninfo, path, table = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
     data = pq.read_table(path)
     job = TableLoad(table, "marts", table, data, map_table(data, "postgres", key_column="message_id"), "ymd",
-                    sorted(set(data.column("ymd").to_pylist())), "string", "message_id")
+                    sorted(set(data.column("ymd").to_pylist())), "string", ["message_id"])
     try:
         result = load(conninfo, job)
     except LoadError as exc:

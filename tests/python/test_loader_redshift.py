@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
 import boto3
@@ -71,7 +71,7 @@ def _job(**extra: Any) -> TableLoad:
     cols["ymd"] = ["2023-11-07", "2023-11-08", "2023-11-08"]
     data = pa.table(cols)
     return TableLoad("events", "marts", "events", data, map_table(data, "redshift", key_column="message_id"),
-                     "ymd", ["2023-11-07", "2023-11-08"], "string", "message_id")
+                     "ymd", ["2023-11-07", "2023-11-08"], "string", ["message_id"])
 
 
 def _answer_reconciliation(fake: FakeRedshiftDataApi, drop_one: bool = False) -> None:
@@ -89,7 +89,8 @@ BATCH = [
     f'insert into "marts"."events" ({COLUMNS}) select {COLUMNS} from "stage_events"',
     'drop table "stage_events"',
 ]
-RECONCILE = ('select cast("ymd" as varchar), count(*), coalesce(sum(strtol(substring(md5("message_id"), 1, 8), 16)), 0) '
+RECONCILE = ('select cast("ymd" as varchar), count(*), '
+             """coalesce(sum(strtol(substring(md5(coalesce("message_id", '<null>')), 1, 8), 16)), 0) """
              'from "marts"."events" where "ymd" in (:p0, :p1) group by 1')
 
 
@@ -203,7 +204,7 @@ def test_reconciliation_catches_a_row_missing_in_redshift(fake, s3) -> None:
 def test_a_day_without_rows_deletes_the_partitions_and_stages_nothing(fake, s3) -> None:
     empty = _job().data.slice(0, 0)
     job = TableLoad("events", "marts", "events", empty, map_table(empty, "redshift"), "ymd", ["2023-11-09"],
-                    "string", "message_id")
+                    "string", ["message_id"])
     fake.answer("from svv_columns", [["message_id", "character varying", 64, None, None]])
     _loader(fake, s3).load(job, DIST)
     assert ("batch", ['delete from "marts"."events" where "ymd" in (:p0)']) in fake.statements()
@@ -252,3 +253,20 @@ def test_staging_and_connection_settings_are_validated_before_any_call(monkeypat
     monkeypatch.setenv("REDSHIFT_USER", "loader")
     assert Connection.from_env().args() == {"Database": "analytics", "ClusterIdentifier": "analytics-cluster",
                                             "DbUser": "loader"}
+
+
+def test_a_composite_grain_is_checksummed_in_redshift_sql_with_the_same_key_text() -> None:
+    from seglog.loader.redshift import reconcile_statement
+
+    data = pa.table({"ymd": ["2023-11-08"], "platform": ["web"], "is_identified": [True],
+                     "hour": pa.array([0], pa.int32()), "cohort_ywd": pa.array([date(2023, 11, 5)], pa.date32())})
+    job = TableLoad("grain", "marts", "grain", data, map_table(data, "redshift"), "ymd", ["2023-11-08"], "string",
+                    ["ymd", "platform", "is_identified", "hour", "cohort_ywd"])
+    text = ("""coalesce("ymd", '<null>') || '|' || coalesce("platform", '<null>') || '|' || """
+            """coalesce(case when "is_identified" then 'true' when not "is_identified" then 'false' end, '<null>') """
+            """|| '|' || coalesce(cast("hour" as varchar), '<null>') || '|' || """
+            """coalesce(cast("cohort_ywd" as varchar), '<null>')""")
+    assert reconcile_statement(job) == (
+        f'select cast("ymd" as varchar), count(*), coalesce(sum(strtol(substring(md5({text}), 1, 8), 16)), 0) '
+        'from "marts"."grain" where "ymd" in (:p0) group by 1')
+    assert job.expected() == {"ymd=2023-11-08": (1, md5_32("2023-11-08|web|true|0|2023-11-05"))}

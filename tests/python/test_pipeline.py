@@ -387,7 +387,7 @@ def test_load_into_redshift_stages_parquet_on_s3_and_sends_one_batch_per_model(s
     assert refused.exit_code == 1 and "SEGLOG_REDSHIFT_STAGING" in refused.output
     fake = FakeRedshiftDataApi(s3=s3)
     counts = _spark_counts(spark, "marts.segment_log", "message_id")
-    fake.answer(r'^select cast\("ymd" as varchar\), count\(\*\), coalesce\(sum\(strtol\(substring\(md5\("message_id"\)',
+    fake.answer(r'^select cast\("ymd" as varchar\), count\(\*\), coalesce\(sum\(strtol\(substring\(md5\(coalesce\("message_id"',
                 [[d, n, h] for d, (n, h) in counts.items()])
     users = spark.sql("select count(*) as n, sum(cast(conv(substr(md5(user_key), 1, 8), 16, 10) as bigint)) as h "
                       "from marts.dim_users").first()

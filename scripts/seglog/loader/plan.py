@@ -3,7 +3,7 @@ partitions of the warehouse table they replace. Both paths (postgres.py, redshif
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
@@ -31,7 +31,7 @@ class TableLoad:
     partition: str | None  # None: the load replaces the whole table
     values: list[str]  # the partitions replaced, as in folder names ("2023-11-08"); [] for a whole table
     partition_type: str = "string"  # "date" when the warehouse column is a DATE
-    key: str | None = None  # single unique key, checksummed by the reconciliation
+    grain: list[str] = field(default_factory=list)  # the unique key, checksummed by the reconciliation
 
     @property
     def target(self) -> str:
@@ -45,7 +45,7 @@ class TableLoad:
         return [date.fromisoformat(v) for v in self.values] if self.partition_type == "date" else list(self.values)
 
     def expected(self) -> dict[str, tuple[int, int | None]]:
-        return spark_side(self.data, self.partition, self.values, self.key)
+        return spark_side(self.data, self.partition, self.values, self.grain)
 
 
 def plan(model: Model, warehouse: Warehouse, days: list[date], dialect: str) -> TableLoad:
@@ -55,4 +55,4 @@ def plan(model: Model, warehouse: Warehouse, days: list[date], dialect: str) -> 
     key = model.key_columns[0] if model.key_columns else None  # names the row of an over-long value
     columns = map_table(data, dialect, model.column_meta, key)
     return TableLoad(model.name, model.schema, model.table, data, columns, model.partition, values,
-                     model.partition_type, model.key)
+                     model.partition_type, model.grain)

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
-from .reconcile import LoadResult, checks, label
+from .reconcile import LoadResult, checks, checksum_sql, label
 from .redshift_types import VARCHAR_MAX, ColumnType
 
 
@@ -121,9 +121,7 @@ def _replace(conninfo: dict[str, Any], job: TableLoad, payload: bytes) -> None:
 
 def warehouse_side(conninfo: dict[str, Any], job: TableLoad) -> dict[str, tuple[int, int | None]]:
     """Per partition label: (rows, key checksum) in PostgreSQL."""
-    string_key = job.key is not None and pa.types.is_string(job.data.schema.field(job.key).type)
-    checksum = (f"coalesce(sum(('x' || substr(md5({quote(job.key)}), 1, 8))::bit(32)::bigint), 0)"
-                if string_key and job.key else "null::bigint")
+    checksum = checksum_sql(job.data.schema, job.grain, "postgres")
     try:
         with psycopg.connect(**conninfo) as conn:
             if job.partition is None:

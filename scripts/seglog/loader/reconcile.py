@@ -1,19 +1,26 @@
 """Reconciliation: what Spark has against what the warehouse holds after a load, per partition.
 
-Per model and partition: the row count and, for a model with one unique key, a cheap checksum
-(the sum of the first 32 bits of each key's md5), computed here from the Parquet rows and in
-the warehouse by SQL (PostgreSQL and Redshift spell it differently; both sums are the same
-number). A missing, extra or swapped row changes the count or the sum.
+Per model and partition: the row count and a cheap checksum of the grain (the model's unique
+key, one column or several): the sum of the first 32 bits of the md5 of each row's key text,
+computed here from the Parquet rows and in the warehouse by SQL (PostgreSQL and Redshift spell
+it differently; both sums are the same number). A missing, extra or swapped row changes the
+count or the sum. The key text joins the grain's values with '|' (NULL as '<null>'), each as
+both SQL dialects print it: strings as they are, integers in decimal, dates as YYYY-MM-DD,
+booleans as true/false; a grain with another type (a timestamp, a float) is counted only.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .ddl import quote
+
+NULL_TEXT = "<null>"
 
 
 @dataclass
@@ -48,24 +55,69 @@ class LoadResult:
                 "partitions": [dict(asdict(c), reconciled=c.reconciled) for c in self.checks]}
 
 
-def key_checksum(values: list[str | None]) -> int:
-    """Sum of the first 32 bits of each key's md5: the same sum the warehouses compute in SQL."""
-    return sum(int(hashlib.md5(v.encode()).hexdigest()[:8], 16) for v in values if v is not None)
+def key_checksum(texts: list[str]) -> int:
+    """Sum of the first 32 bits of each key text's md5: the same sum the warehouses compute in SQL."""
+    return sum(int(hashlib.md5(t.encode()).hexdigest()[:8], 16) for t in texts)
+
+
+def _render(t: pa.DataType) -> Callable[[Any], str] | None:
+    """How both SQL dialects print a value of this type as text (None: not reproducible here)."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return str
+    if pa.types.is_boolean(t):
+        return lambda v: "true" if v else "false"
+    if pa.types.is_integer(t):
+        return str
+    if pa.types.is_date(t):
+        return lambda v: v.isoformat()
+    return None
+
+
+def checksummable(schema: pa.Schema, grain: list[str]) -> bool:
+    return bool(grain) and all(c in schema.names and _render(schema.field(c).type) for c in grain)
+
+
+def key_texts(data: pa.Table, grain: list[str]) -> list[str]:
+    renders = [_render(data.schema.field(c).type) for c in grain]
+    columns = [data.column(c).to_pylist() for c in grain]
+    return ["|".join(NULL_TEXT if v is None else r(v) for v, r in zip(row, renders))  # type: ignore[misc]
+            for row in zip(*columns)]
+
+
+def checksum_sql(schema: pa.Schema, grain: list[str], dialect: str) -> str:
+    """The SQL aggregate that computes key_checksum over a table's rows in the warehouse."""
+    if not checksummable(schema, grain):
+        return "cast(null as bigint)"
+    parts = []
+    for name in grain:
+        t, col = schema.field(name).type, quote(name)
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            expr = col
+        elif pa.types.is_boolean(t):  # Redshift cannot cast a boolean to varchar
+            expr = f"case when {col} then 'true' when not {col} then 'false' end"
+        else:  # integers in decimal, dates as YYYY-MM-DD, in both dialects
+            expr = f"cast({col} as varchar)"
+        parts.append(f"coalesce({expr}, '{NULL_TEXT}')")
+    text = " || '|' || ".join(parts)
+    if dialect == "redshift":
+        return f"coalesce(sum(strtol(substring(md5({text}), 1, 8), 16)), 0)"
+    return f"coalesce(sum(('x' || substr(md5({text}), 1, 8))::bit(32)::bigint), 0)"
 
 
 def label(partition: str | None, value: Any) -> str:
     return "(whole table)" if partition is None else f"{partition}={value}"
 
 
-def spark_side(data: pa.Table, partition: str | None, values: list[str], key: str | None) -> dict[str, tuple[int, int | None]]:
+def spark_side(data: pa.Table, partition: str | None, values: list[str],
+               grain: list[str]) -> dict[str, tuple[int, int | None]]:
     """Per partition label: (rows, key checksum or None) of the rows about to be loaded."""
-    string_key = key is not None and pa.types.is_string(data.schema.field(key).type)
+    summed = checksummable(data.schema, grain)
     if partition is None:
         groups = {label(None, None): data}
     else:
         column = pc.cast(data.column(partition), pa.string())
         groups = {label(partition, v): data.filter(pc.equal(column, v)) for v in values}
-    return {name: (part.num_rows, key_checksum(part.column(key).to_pylist()) if string_key else None)
+    return {name: (part.num_rows, key_checksum(key_texts(part, grain)) if summed else None)
             for name, part in groups.items()}
 
 

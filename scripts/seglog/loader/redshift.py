@@ -37,7 +37,7 @@ from .data_api import ConfigError, DataApi, StatementFailed
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
 from .postgres import LoadError, truncated
-from .reconcile import LoadResult, checks, label
+from .reconcile import LoadResult, checks, checksum_sql, label
 
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_.=/-]*)?")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
@@ -137,9 +137,7 @@ def batch_statements(job: TableLoad, stage_uri: str | None, iam_role: str) -> li
 
 
 def reconcile_statement(job: TableLoad) -> str:
-    string_key = job.key is not None and pa.types.is_string(job.data.schema.field(job.key).type)
-    checksum = (f"coalesce(sum(strtol(substring(md5({quote(job.key)}), 1, 8), 16)), 0)"
-                if string_key and job.key else "cast(null as bigint)")
+    checksum = checksum_sql(job.data.schema, job.grain, "redshift")
     if job.partition is None:
         return f"select cast(null as varchar), count(*), {checksum} from {job.target}"
     part = quote(job.partition)

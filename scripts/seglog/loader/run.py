@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+import pyarrow as pa
+
 from .data_api import ConfigError
 from .ddl import DdlError, create_table, evolve
 from .plan import Step, TableLoad, plan
@@ -60,7 +62,7 @@ class PostgresTarget:
             have = {}
         ddl = evolve(job.schema, job.table, have, job.columns).statements if have else [
             create_table(job.schema, job.table, job.columns, "postgres")]
-        where = "" if job.partition is None else f" where {job.partition} in ({', '.join(job.values)})"
+        where = "" if job.partition is None else f" where {job.partition} in ({', '.join(map(repr, job.values))})"
         return ddl + [f"-- then one transaction: COPY … FROM STDIN into a temp table, delete from {job.target}{where}, "
                       "insert the staged rows"]
 
@@ -156,5 +158,8 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
             outcome.loaded.append(target.load(job, model, lambda step, m=model.name: progress(m, step)))
         except (SourceError, TypeMappingError, DdlError, LoadError, ConfigError) as exc:
             outcome.failed.append((model.name, str(exc)))
+        except (pa.ArrowException, OSError) as exc:  # an unreadable Parquet file of the Spark table
+            outcome.failed.append((model.name, f"{model.name}: cannot read its Parquet rows ({exc.__class__.__name__}: "
+                                               f"{str(exc)[:300]}); rerun the date with `seglog run`; nothing was loaded"))
         done(model.name)
     return outcome

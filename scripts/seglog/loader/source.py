@@ -104,7 +104,8 @@ class Model:
     partition: str | None  # the date partition column (ymd, activity_ywd) or None for a whole-table load
     meta: dict[str, Any] = field(default_factory=dict)
     column_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
-    key_columns: list[str] = field(default_factory=list)  # names a row in errors and reconciliation
+    key_columns: list[str] = field(default_factory=list)  # columns with a `unique` test: name a row in errors
+    grain: list[str] = field(default_factory=list)  # the unique key (one column or several): reconciled
     partition_type: str = "string"  # the partition column's YAML data_type (its values live in folder names)
     tags: list[str] = field(default_factory=list)
 
@@ -112,10 +113,6 @@ class Model:
     def redshift(self) -> dict[str, Any]:
         return self.meta.get("redshift", {})
 
-    @property
-    def key(self) -> str | None:
-        """The single unique key that the reconciliation checksums (None when the grain has several columns)."""
-        return self.key_columns[0] if len(self.key_columns) == 1 else None
 
     def partition_value(self, day: date) -> str | None:
         """The partition that holds ``day``: the date itself, or the Sunday starting its week."""
@@ -164,7 +161,7 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
     if not path.exists():
         raise SourceError(f"no dbt manifest at {path}: run `seglog run` (or `dbt parse`) first")
     manifest = json.loads(path.read_text())
-    unique_columns = _unique_columns(manifest)
+    unique_columns, combinations = _unique_keys(manifest)
     out: dict[str, Model] = {}
     for node in manifest["nodes"].values():
         is_mart = node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")
@@ -180,17 +177,28 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
             name=node["name"], schema=node["schema"], table=node["alias"],
             partition=None if meta.get("load") == "full" else partition_by,
             meta=meta, column_meta={c: col.get("meta") or {} for c, col in columns.items()}, key_columns=keys,
+            grain=keys[:1] or combinations.get(node["unique_id"], []),
             partition_type=str((columns.get(partition_by or "") or {}).get("data_type") or "string").lower(),
             tags=list(node.get("tags") or []))
     return out
 
 
-def _unique_columns(manifest: dict[str, Any]) -> set[tuple[str, str]]:
-    """(model id, column) of every column with a `unique` test: the keys that name a row."""
-    return {(parent, node["column_name"]) for node in manifest["nodes"].values()
-            if node["resource_type"] == "test" and node.get("column_name")
-            and node.get("test_metadata", {}).get("name") == "unique"
-            for parent in node.get("depends_on", {}).get("nodes", [])}
+def _unique_keys(manifest: dict[str, Any]) -> tuple[set[tuple[str, str]], dict[str, list[str]]]:
+    """(model id, column) of every column with a `unique` test, and the columns of each model's
+    `unique_combination_of_columns` test: the keys that name a row."""
+    singles: set[tuple[str, str]] = set()
+    combinations: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        meta = node.get("test_metadata") or {}
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            if meta.get("name") == "unique" and node.get("column_name"):
+                singles.add((parent, node["column_name"]))
+            elif meta.get("name") == "unique_combination_of_columns":
+                columns = (meta.get("kwargs") or {}).get("combination_of_columns") or []
+                combinations.setdefault(parent, [str(c) for c in columns])
+    return singles, combinations
 
 
 def select_models(models: dict[str, Model], names: list[str] | None = None,

@@ -290,6 +290,7 @@ def load(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from .loader.data_api import ConfigError
+    from .loader.ddl import DdlError
     from .loader.run import TARGETS, PostgresTarget, RedshiftTarget, load_all, owned_dates
     from .loader.source import SourceError, Warehouse
 
@@ -325,7 +326,11 @@ def load(
             console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
                           + (f", partitions {', '.join(job.values)}" if job.partition else " (whole table)"),
                           highlight=False, markup=False)
-            for stmt in tgt.dry_run(job, model) or ["-- (table up to date)"]:
+            try:
+                statements = tgt.dry_run(job, model) or ["-- (table up to date)"]
+            except DdlError as exc:  # a change the load would refuse: shown as what the load would say
+                statements = [f"-- the load would stop here: {exc}"]
+            for stmt in statements:
                 console.print(stmt + ("" if stmt.startswith("--") else ";"), highlight=False, markup=False)
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

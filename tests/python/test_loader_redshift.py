@@ -82,7 +82,8 @@ def _answer_reconciliation(fake: FakeRedshiftDataApi, drop_one: bool = False) ->
 
 
 BATCH = [
-    'create temp table "stage_events" (like "marts"."events")',
+    'create temp table "stage_events" ("message_id" VARCHAR(64), "title" VARCHAR(384), "event_at" TIMESTAMP, '
+    '"tags" SUPER, "ymd" VARCHAR(64))',
     f"copy \"stage_events\" ({COLUMNS}) from 's3://{BUCKET}/{PREFIX}' iam_role '{ROLE}' format as parquet "
     "serializetojson",
     'delete from "marts"."events" where "ymd" in (:p0, :p1)',
@@ -157,7 +158,8 @@ def test_an_existing_table_is_evolved_by_single_statements_before_the_batch(fake
     assert fake.statements()[1:4] == [
         ("execute", 'alter table "marts"."events" alter column "title" type VARCHAR(384)'),
         ("execute", 'alter table "marts"."events" add column "score" DOUBLE PRECISION'),
-        ("batch", [BATCH[0], BATCH[1].replace(COLUMNS, cols), BATCH[2],
+        ("batch", [BATCH[0].replace('"tags" SUPER, ', '"tags" SUPER, "score" DOUBLE PRECISION, '),
+                   BATCH[1].replace(COLUMNS, cols), BATCH[2],
                    f'insert into "marts"."events" ({cols}) select {cols} from "stage_events"', BATCH[4]]),
     ]
 
@@ -199,6 +201,7 @@ def test_reconciliation_catches_a_row_missing_in_redshift(fake, s3) -> None:
     assert not result.reconciled
     bad = [c for c in result.checks if not c.reconciled]
     assert [(c.partition, c.rows, c.warehouse_rows) for c in bad] == [("ymd=2023-11-08", 2, 1)]
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 1  # kept for the post-mortem
 
 
 def test_a_day_without_rows_deletes_the_partitions_and_stages_nothing(fake, s3) -> None:
@@ -230,6 +233,63 @@ def test_a_statement_that_never_finishes_is_cancelled_at_the_deadline(fake, s3) 
     fake.polls_to_finish = 10**6
     with pytest.raises(LoadError, match="cannot read the columns"):
         loader.load(_job(), DIST)
+
+
+DEADLINE = Polling(first=0.001, factor=2, longest=0.005, timeout=0.03, settle_polls=3)
+
+
+def test_a_statement_that_finished_just_before_the_cancel_counts_as_done(fake, s3) -> None:
+    fake.never_finish, fake.on_cancel = True, "too_late"  # the cancel is refused: it had FINISHED
+    _loader(fake, s3, DEADLINE).api.batch(["select 1"])  # no error: the batch committed
+    assert len(fake.ops("CancelStatement")) == 1
+
+
+def test_a_cancelled_statement_that_never_ends_is_reported_as_unknown_and_safe_to_repeat(fake, s3) -> None:
+    fake.on_cancel = "ignore"  # the cancel is accepted, but the statement goes on running
+    loader = _loader(fake, s3, DEADLINE)
+    original = loader.api.batch
+
+    def stuck_batch(sqls, parameters=None):  # only the batch hangs
+        fake.never_finish = True
+        try:
+            return original(sqls, parameters)
+        finally:
+            fake.never_finish = False
+
+    loader.api.batch = stuck_batch  # type: ignore[method-assign]
+    with pytest.raises(LoadError) as err:
+        loader.load(_job(), DIST)
+    assert "unknown" in str(err.value) and "safe to repeat" in str(err.value)
+    assert "rolled back" not in str(err.value)
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 1  # kept
+
+
+def test_a_failure_after_the_commit_says_the_rows_were_loaded(fake, s3) -> None:
+    fake.fail(r'^select cast\("ymd" as varchar\)', "connection reset")
+    with pytest.raises(LoadError) as err:
+        _loader(fake, s3).load(_job(), DIST)
+    message = str(err.value)
+    assert "the rows were loaded (committed)" in message and "load again to reconcile" in message
+    assert "rolled back" not in message
+
+
+def test_an_aws_error_during_the_batch_does_not_claim_a_rollback(fake, s3) -> None:
+    fake.reject["BatchExecuteStatement"] = "Request throttled"
+    with pytest.raises(LoadError) as err:
+        _loader(fake, s3).load(_job(), DIST)
+    assert "may or may not have committed" in str(err.value) and "safe to repeat" in str(err.value)
+
+
+def test_the_fake_enforces_the_data_apis_parameter_rules(fake, s3) -> None:
+    """So the statement tests above would catch an unbound or unused parameter."""
+    from botocore.exceptions import ClientError
+
+    api = _loader(fake, s3).api
+    with pytest.raises(ClientError, match="not bound"):
+        api.execute("select 1 where 'a' = :a")
+    with pytest.raises(ClientError, match="not used"):
+        api.batch(["select 1"], {"a": "x"})
+    assert api.execute("select 1 where 'a:b' = :a", {"a": "x"}) == []
 
 
 def test_staging_and_connection_settings_are_validated_before_any_call(monkeypatch) -> None:
@@ -265,7 +325,7 @@ def test_a_composite_grain_is_checksummed_in_redshift_sql_with_the_same_key_text
     text = ("""coalesce("ymd", '<null>') || '|' || coalesce("platform", '<null>') || '|' || """
             """coalesce(case when "is_identified" then 'true' when not "is_identified" then 'false' end, '<null>') """
             """|| '|' || coalesce(cast("hour" as varchar), '<null>') || '|' || """
-            """coalesce(cast("cohort_ywd" as varchar), '<null>')""")
+            """coalesce(to_char("cohort_ywd", 'YYYY-MM-DD'), '<null>')""")
     assert reconcile_statement(job) == (
         f'select cast("ymd" as varchar), count(*), coalesce(sum(strtol(substring(md5({text}), 1, 8), 16)), 0) '
         'from "marts"."grain" where "ymd" in (:p0) group by 1')

@@ -61,6 +61,42 @@ def test_meta_overrides_the_type() -> None:
     assert got["title"] == "VARCHAR(1000)" and got["i"] == "BIGINT"
 
 
+def test_meta_type_spellings_are_stored_canonically_so_the_next_load_finds_them_equal() -> None:
+    data = pa.table({"i": pa.array([1], pa.int32()), "n": [Decimal("1.50")], "t": ["x"], "j": [["a"]]})
+    meta = {"i": {"redshift_type": "int8"}, "n": {"redshift_type": "numeric( 18 , 2 )"},
+            "t": {"redshift_type": "character varying(max)"}, "j": {"redshift_type": "super"}}
+    got = {c.name: c.sql_type for c in map_table(data, "redshift", meta)}
+    assert got == {"i": "BIGINT", "n": "DECIMAL(18,2)", "t": "VARCHAR(65535)", "j": "SUPER"}
+    assert {c.name: c.sql_type for c in map_table(data, "postgres", meta)}["j"] == "JSONB"
+    # what information_schema then reports for those columns, normalized: nothing to change
+    existing = {"i": normalize_type("bigint"), "n": normalize_type("numeric", precision=18, scale=2),
+                "t": normalize_type("character varying", 65535), "j": normalize_type("super")}
+    assert evolve("marts", "t", existing, map_table(data, "redshift", meta)).statements == []
+
+
+def test_a_meta_type_the_loader_does_not_know_or_cannot_hold_the_data_is_refused() -> None:
+    with pytest.raises(TypeMappingError, match="'t'.*'blob' is not a type the loader knows"):
+        map_table(pa.table({"t": ["x"]}), column_meta={"t": {"redshift_type": "blob"}})
+    with pytest.raises(TypeMappingError, match="'j' is nested.*cannot hold it"):
+        map_table(pa.table({"j": [["a"]]}), column_meta={"j": {"redshift_type": "varchar(100)"}})
+    with pytest.raises(TypeMappingError, match=r"'t' has a value of 6 UTF-8 bytes.*over its declared VARCHAR\(4\)"):
+        map_table(pa.table({"t": ["가나"]}), column_meta={"t": {"redshift_type": "varchar(4)"}})
+
+
+def test_truncation_cuts_only_the_values_over_the_limit_at_a_character_boundary() -> None:
+    from seglog.loader.postgres import truncated
+
+    long_korean = "가" * 30_000  # 90,000 bytes
+    fits = "x" * 20_000  # fits VARCHAR(65535): untouched
+    data = pa.table({"body": [fits, long_korean, None]})
+    (col,) = map_table(data, column_meta={"body": {"truncate": True}})
+    cut = truncated(data.column("body"), col).to_pylist()
+    assert cut[0] == fits and cut[2] is None
+    assert cut[1] == "가" * 21_845 and len(cut[1].encode()) == 65_535  # 21,845 whole characters of 3 bytes
+    (short,) = map_table(pa.table({"t": ["가나다"]}), column_meta={"t": {"redshift_type": "varchar(4)", "truncate": True}})
+    assert truncated(pa.chunked_array([["가나다", "ab"]]), short).to_pylist() == ["가", "ab"]
+
+
 def test_a_value_over_65535_bytes_fails_naming_column_and_row_or_is_cut_when_meta_allows() -> None:
     data = pa.table({"message_id": ["m1", "m2"], "body": ["short", "가" * 30_000]})  # 90,000 bytes
     with pytest.raises(TypeMappingError, match=r"'body'.*90,000 UTF-8 bytes.*row key 'm2'"):

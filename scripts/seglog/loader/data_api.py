@@ -81,6 +81,7 @@ class Polling:
     factor: float = 1.6
     longest: float = 5.0
     timeout: float = 1800.0  # then cancel: a stuck statement must not hang the daily run
+    settle_polls: int = 12  # after a cancel, polls (``longest`` apart) for the statement's final state
 
 
 def _value(field: dict[str, Any]) -> Any:
@@ -135,12 +136,33 @@ class DataApi:
             if status in DONE:
                 raise self._failure(desc, sqls)
             if waited >= self.polling.timeout:
-                self.client.cancel_statement(Id=statement_id)
-                raise StatementFailed(
-                    f"statement {statement_id} was still {status} after {waited:.0f} s and was cancelled (a batch "
-                    "rolls back); check the warehouse's load (sys_query_history) and run the load again", "TIMEOUT",
-                    sqls[0] if len(sqls) == 1 else None)
+                return self._cancel(statement_id, status, waited, sqls)
             interval = min(self.polling.longest, interval * self.polling.factor)
+
+    def _cancel(self, statement_id: str, status: str, waited: float, sqls: list[str]) -> dict[str, Any]:
+        """Cancel at the deadline, then wait for the statement's final state: it may have finished
+        meanwhile (then it counts as done) or still be queued (then nobody knows yet)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.cancel_statement(Id=statement_id)
+        except ClientError:  # it is no longer running (finished, failed, or not started yet)
+            pass
+        for _ in range(self.polling.settle_polls):
+            desc = self.client.describe_statement(Id=statement_id)
+            if desc["Status"] == "FINISHED":
+                return desc
+            if desc["Status"] in DONE:
+                raise StatementFailed(
+                    f"statement {statement_id} was still {status} after {waited:.0f} s and was cancelled; it ended "
+                    f"{desc['Status']} (a batch rolls back as a whole); run the load again", "TIMEOUT",
+                    sqls[0] if len(sqls) == 1 else None)
+            self.sleep(self.polling.longest)
+        raise StatementFailed(
+            f"statement {statement_id} was still {status} after {waited:.0f} s; it was cancelled but has not ended "
+            "yet, so whether its transaction commits is unknown: look it up in sys_query_history, or simply load "
+            "again (a load replaces the same partitions, so it is safe to repeat)", "UNKNOWN",
+            sqls[0] if len(sqls) == 1 else None)
 
     @staticmethod
     def _failure(desc: dict[str, Any], sqls: list[str]) -> StatementFailed:

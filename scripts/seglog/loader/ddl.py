@@ -68,6 +68,8 @@ def normalize_type(data_type: str, char_length: int | None = None, precision: in
         return f"VARCHAR({char_length})"
     if t in ("timestamp without time zone", "timestamp"):
         return "TIMESTAMP"
+    if t in ("timestamp with time zone", "timestamptz"):
+        return "TIMESTAMPTZ"
     if t in ("numeric", "decimal"):
         return f"DECIMAL({precision},{scale})"
     return {"bigint": "BIGINT", "integer": "INTEGER", "smallint": "SMALLINT", "double precision": "DOUBLE PRECISION",

@@ -50,7 +50,11 @@ class TableLoad:
 
 def plan(model: Model, warehouse: Warehouse, days: list[date], dialect: str) -> TableLoad:
     """Read the model's rows of the partitions holding ``days`` and derive their types."""
-    values = model.partition_values(days)
+    return plan_partitions(model, warehouse, model.partition_values(days), dialect)
+
+
+def plan_partitions(model: Model, warehouse: Warehouse, values: list[str], dialect: str) -> TableLoad:
+    """Read the model's rows of the partitions ``values`` (the whole table when it has none) and derive their types."""
     data = model.read(warehouse, values)
     key = model.key_columns[0] if model.key_columns else None  # names the row of an over-long value
     columns = map_table(data, dialect, model.column_meta, key)

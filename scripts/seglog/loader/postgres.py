@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
 from .reconcile import LoadResult, checks, checksum_sql, label
-from .redshift_types import VARCHAR_MAX, ColumnType
+from .redshift_types import ColumnType
 
 
 class LoadError(RuntimeError):
@@ -40,10 +40,27 @@ def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> 
 
 
 def truncated(arr: pa.ChunkedArray, col: ColumnType) -> pa.ChunkedArray:
-    """Strings cut to fit VARCHAR(65535) where the column's meta allows it (at most 4 bytes a character)."""
-    if col.truncate and col.max_bytes and col.max_bytes > VARCHAR_MAX:
-        return pc.utf8_slice_codeunits(arr, 0, VARCHAR_MAX // 4)
-    return arr
+    """Where the column's meta allows it, each value longer than its VARCHAR (in UTF-8 bytes) cut
+    to fit, at a character boundary; values that fit are untouched."""
+    limit = col.varchar_length
+    if not (col.truncate and limit and col.max_bytes and col.max_bytes > limit):
+        return arr
+    too_long = pc.greater(pc.binary_length(arr), limit)
+    values = arr.to_pylist()
+    for i in pc.indices_nonzero(too_long).to_pylist():
+        values[i] = values[i].encode()[:limit].decode("utf-8", "ignore")
+    return pa.chunked_array([pa.array(values, pa.string())])
+
+
+def _json_value(v: Any) -> Any:
+    """A nested value as JSON: maps (lists of key/value pairs in Arrow) as objects."""
+    if isinstance(v, list) and v and all(isinstance(x, tuple) and len(x) == 2 for x in v):
+        return {str(k): _json_value(x) for k, x in v}
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    return v
 
 
 def _as_loadable(data: pa.Table, columns: list[ColumnType]) -> pa.Table:
@@ -52,10 +69,13 @@ def _as_loadable(data: pa.Table, columns: list[ColumnType]) -> pa.Table:
     for col in columns:
         arr = data.column(col.name)
         if col.nested:
-            arr = pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+            arr = pa.array([None if v is None else json.dumps(_json_value(v), ensure_ascii=False, default=str)
                             for v in arr.to_pylist()], pa.string())
         arrays.append(truncated(arr, col))
     return pa.table(arrays, names=[c.name for c in columns])
+
+
+CSV_BATCH_ROWS = 50_000  # the CSV goes to COPY a batch at a time: memory stays at one batch of text
 
 
 def _csv(data: pa.Table) -> bytes:
@@ -67,8 +87,14 @@ def _csv(data: pa.Table) -> bytes:
 
 def unreachable(model: str, exc: Exception) -> LoadError:
     return LoadError(f"{model}: cannot reach PostgreSQL ({exc.__class__.__name__}: {str(exc).strip()[:200]}); "
-                     "start it with `make pg-start` (or `seglog pg start`) and load again; a load that was under "
-                     "way was rolled back, the previous rows are intact")
+                     "start it with `make pg-start` (or `seglog pg start`) and load again; nothing was loaded, the "
+                     "previous rows are intact")
+
+
+def connection_lost(model: str, exc: Exception) -> LoadError:
+    return LoadError(f"{model}: the connection to PostgreSQL was lost during the load ({exc.__class__.__name__}: "
+                     f"{str(exc).strip()[:200]}); the load was rolled back, the previous rows are intact. Check the "
+                     "server (`seglog pg status`, its server.log) and load again")
 
 
 def prepare_table(conn: psycopg.Connection[Any], schema: str, table: str, columns: list[ColumnType]) -> list[str]:
@@ -98,25 +124,35 @@ def _prepare(conninfo: dict[str, Any], job: TableLoad) -> None:
                         f"{str(exc).strip()[:300]}. Nothing was loaded; the previous rows are intact") from None
 
 
-def _replace(conninfo: dict[str, Any], job: TableLoad, payload: bytes) -> None:
-    """Stage, delete, insert: one transaction, committed on success, rolled back on any error."""
+def _replace(conninfo: dict[str, Any], job: TableLoad) -> int:
+    """Stage, delete, insert: one transaction, committed on success, rolled back on any error.
+    Returns the bytes of CSV sent."""
     stage = quote(f"stage_{job.table}")
     body = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in job.columns)
+    sent = 0
     try:
-        with psycopg.connect(**conninfo) as conn:
+        conn = psycopg.connect(**conninfo)
+    except psycopg.OperationalError as exc:
+        raise unreachable(job.model, exc) from None
+    try:
+        with conn:
             conn.execute(f"create temp table {stage} ({body}) on commit drop")
             with conn.cursor().copy(f"copy {stage} ({job.names}) from stdin (format csv)") as copy:
-                copy.write(payload)
+                for batch in _as_loadable(job.data, job.columns).to_batches(max_chunksize=CSV_BATCH_ROWS):
+                    payload = _csv(pa.Table.from_batches([batch]))
+                    copy.write(payload)
+                    sent += len(payload)
             if job.partition is None:
                 conn.execute(f"delete from {job.target}")
             else:
                 conn.execute(f"delete from {job.target} where {quote(job.partition)} = any(%s)", (job.typed_values(),))
             conn.execute(f"insert into {job.target} ({job.names}) select {job.names} from {stage}")
     except psycopg.OperationalError as exc:
-        raise unreachable(job.model, exc) from None
+        raise connection_lost(job.model, exc) from None
     except psycopg.Error as exc:
         raise LoadError(f"{job.model}: the load failed and was rolled back, the previous rows are intact: "
                         f"{exc.__class__.__name__}: {str(exc).strip()[:400]}") from None
+    return sent
 
 
 def warehouse_side(conninfo: dict[str, Any], job: TableLoad) -> dict[str, tuple[int, int | None]]:
@@ -128,22 +164,24 @@ def warehouse_side(conninfo: dict[str, Any], job: TableLoad) -> dict[str, tuple[
                 rows = [(None, *conn.execute(f"select count(*), {checksum} from {job.target}").fetchone())]
             else:
                 part = quote(job.partition)
-                rows = conn.execute(f"select {part}::text, count(*), {checksum} from {job.target} "
+                text = f"to_char({part}, 'YYYY-MM-DD')" if job.partition_type == "date" else f"{part}::text"
+                rows = conn.execute(f"select {text}, count(*), {checksum} from {job.target} "
                                     f"where {part} = any(%s) group by 1", (job.typed_values(),)).fetchall()
-    except psycopg.OperationalError as exc:
-        raise unreachable(job.model, exc) from None
+    except psycopg.Error as exc:
+        raise LoadError(f"{job.model}: the rows were loaded (committed), but counting them again failed "
+                        f"({exc.__class__.__name__}: {str(exc).strip()[:200]}): load again to reconcile (a load "
+                        "replaces the same partitions, so it is safe to repeat)") from None
     return {label(job.partition, v): (int(n), None if s is None else int(s)) for v, n, s in rows}
 
 
 def load(conninfo: dict[str, Any], job: TableLoad, step: Step = no_step) -> LoadResult:
     """Replace the job's partitions (or the whole table) with its rows atomically, then reconcile."""
     t0 = time.perf_counter()
-    payload = _csv(_as_loadable(job.data, job.columns))
     step("creating or evolving the table")
     _prepare(conninfo, job)
     step(f"replacing {len(job.values) or 'all'} partition(s) in one transaction")
-    _replace(conninfo, job, payload)
+    sent = _replace(conninfo, job)
     step("reconciling")
     found = warehouse_side(conninfo, job)
-    return LoadResult(job.model, f"{job.schema}.{job.table}", job.data.num_rows, len(payload),
+    return LoadResult(job.model, f"{job.schema}.{job.table}", job.data.num_rows, sent,
                       time.perf_counter() - t0, checks(job.expected(), found))

@@ -6,7 +6,9 @@ computed here from the Parquet rows and in the warehouse by SQL (PostgreSQL and 
 it differently; both sums are the same number). A missing, extra or swapped row changes the
 count or the sum. The key text joins the grain's values with '|' (NULL as '<null>'), each as
 both SQL dialects print it: strings as they are, integers in decimal, dates as YYYY-MM-DD,
-booleans as true/false; a grain with another type (a timestamp, a float) is counted only.
+booleans as true/false; a grain with another type (a timestamp, a float) is counted only. (Two
+keys whose texts coincide, such as ('a|b', 'c') and ('a', 'b|c'), hash alike: it is a checksum,
+not a proof.)
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ class LoadResult:
     @property
     def reconciled(self) -> bool:
         return all(c.reconciled for c in self.checks)
+
+    @classmethod
+    def merged(cls, parts: list["LoadResult"]) -> "LoadResult":
+        """One model's result from the results of its chunks of partitions."""
+        return cls(parts[0].model, parts[0].target, sum(p.rows for p in parts), sum(p.bytes for p in parts),
+                   sum(p.seconds for p in parts), [c for p in parts for c in p.checks])
 
     def as_json(self) -> dict[str, Any]:
         return {"model": self.model, "target": self.target, "rows": self.rows, "bytes": self.bytes,
@@ -95,7 +103,9 @@ def checksum_sql(schema: pa.Schema, grain: list[str], dialect: str) -> str:
             expr = col
         elif pa.types.is_boolean(t):  # Redshift cannot cast a boolean to varchar
             expr = f"case when {col} then 'true' when not {col} then 'false' end"
-        else:  # integers in decimal, dates as YYYY-MM-DD, in both dialects
+        elif pa.types.is_date(t):  # not a cast: PostgreSQL's would follow the DateStyle setting
+            expr = f"to_char({col}, 'YYYY-MM-DD')"
+        else:  # integers in decimal, in both dialects
             expr = f"cast({col} as varchar)"
         parts.append(f"coalesce({expr}, '{NULL_TEXT}')")
     text = " || '|' || ".join(parts)

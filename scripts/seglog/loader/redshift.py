@@ -27,7 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -91,15 +91,14 @@ def parquet_for_copy(job: TableLoad) -> pa.Table:
     return pa.table(arrays, names=[c.name for c in job.columns])
 
 
-def parquet_files(table: pa.Table, rows_per_file: int = ROWS_PER_FILE) -> list[bytes]:
-    """Parquet files of at most ``rows_per_file`` rows: INT64 timestamps (not INT96), snappy, data page v1."""
-    files = []
+def parquet_files(table: pa.Table, rows_per_file: int = ROWS_PER_FILE) -> Iterator[bytes]:
+    """Parquet files of at most ``rows_per_file`` rows, one at a time: INT64 timestamps (not INT96),
+    snappy, data page v1."""
     for start in range(0, table.num_rows, rows_per_file):
         buf = io.BytesIO()
         pq.write_table(table.slice(start, rows_per_file), buf, compression="snappy", coerce_timestamps="us",
                        use_deprecated_int96_timestamps=False, data_page_version="1.0")
-        files.append(buf.getvalue())
-    return files
+        yield buf.getvalue()
 
 
 def _params(job: TableLoad) -> dict[str, str]:
@@ -127,8 +126,11 @@ def batch_statements(job: TableLoad, stage_uri: str | None, iam_role: str) -> li
     if stage_uri is None:  # no rows: nothing to COPY (COPY fails on an empty prefix)
         return [delete]
     serialize = " serializetojson" if any(c.nested for c in job.columns) else ""
+    # The stage has exactly the staged files' columns, in their order, with the types derived from them
+    # (COPY from Parquet wants the same columns and compatible types); the INSERT casts into the target.
+    body = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in job.columns)
     return [
-        f"create temp table {stage} (like {job.target})",
+        f"create temp table {stage} ({body})",
         f"copy {stage} ({job.names}) from '{stage_uri}' iam_role '{iam_role}' format as parquet{serialize}",
         delete,
         f"insert into {job.target} ({job.names}) select {job.names} from {stage}",
@@ -141,7 +143,8 @@ def reconcile_statement(job: TableLoad) -> str:
     if job.partition is None:
         return f"select cast(null as varchar), count(*), {checksum} from {job.target}"
     part = quote(job.partition)
-    return (f"select cast({part} as varchar), count(*), {checksum} from {job.target} "
+    text = f"to_char({part}, 'YYYY-MM-DD')" if job.partition_type == "date" else f"cast({part} as varchar)"
+    return (f"select {text}, count(*), {checksum} from {job.target} "
             f"where {part} in ({_in_list(job)}) group by 1")
 
 
@@ -171,42 +174,62 @@ class RedshiftLoader:
         return {r[0]: normalize_type(r[1], r[2], r[3], r[4]) for r in rows}
 
     def load(self, job: TableLoad, dist: dict[str, Any], step: Step = no_step) -> LoadResult:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         t0 = time.perf_counter()
-        step("reading the table's columns")
+        phase = "before"  # before the batch, in it, or after it committed: what a failure means
         try:
-            have = self.existing_columns(job)
-        except StatementFailed as exc:
-            raise LoadError(f"{job.model}: cannot read the columns of {job.target} ({exc}); nothing was loaded, the "
-                            "previous rows are intact") from None
-        ddl = ddl_statements(job, have, dist)  # a refused change (DdlError) stops here: nothing staged
-        key_prefix = self.staging.load_prefix(job, self.load_id)
-        step("staging Parquet to S3")
-        files = parquet_files(parquet_for_copy(job)) if job.data.num_rows else []
-        keys = [f"{key_prefix}part-{i:05d}.parquet" for i in range(len(files))]
-        for key, body in zip(keys, files):
-            self.s3.put_object(Bucket=self.staging.bucket, Key=key, Body=body)
-        stage_uri = self.staging.uri(key_prefix) if files else None
-        kept = f"; the staged Parquet stays at {stage_uri} for inspection" if stage_uri else ""
-        try:
-            step("creating or evolving the table")
-            for sql in ddl:  # one by one, autocommit: Redshift cannot widen a VARCHAR inside a transaction
-                self.api.execute(sql)
-        except StatementFailed as exc:
-            raise LoadError(f"{job.model}: creating or evolving {job.target} failed: {exc}. Nothing was loaded; the "
-                            f"previous rows are intact{_view_hint(str(exc))}{kept}") from None
-        try:
-            step(f"replacing {len(job.values) or 'all'} partition(s) in one transaction")
-            self.api.batch(batch_statements(job, stage_uri, self.staging.iam_role), _params(job) or None)
-        except StatementFailed as exc:
-            raise LoadError(f"{job.model}: the load failed and was rolled back, the previous rows are intact: "
-                            f"{exc}{self._load_error(exc)}{kept}") from None
-        step("reconciling")
-        rows = self.api.execute(reconcile_statement(job), _params(job) or None)
-        found = {label(job.partition, v): (int(n), None if s is None else int(s)) for v, n, s in rows}
-        for key in keys:
-            self.s3.delete_object(Bucket=self.staging.bucket, Key=key)
-        return LoadResult(job.model, f"{job.schema}.{job.table}", job.data.num_rows, sum(map(len, files)),
-                          time.perf_counter() - t0, checks(job.expected(), found))
+            step("reading the table's columns")
+            try:
+                have = self.existing_columns(job)
+            except StatementFailed as exc:
+                raise LoadError(f"{job.model}: cannot read the columns of {job.target} ({exc}); nothing was loaded, "
+                                "the previous rows are intact") from None
+            ddl = ddl_statements(job, have, dist)  # a refused change (DdlError) stops here: nothing staged
+            step("staging Parquet to S3")
+            key_prefix = self.staging.load_prefix(job, self.load_id)
+            keys, size = [], 0
+            for i, body in enumerate(parquet_files(parquet_for_copy(job)) if job.data.num_rows else []):
+                keys.append(f"{key_prefix}part-{i:05d}.parquet")
+                self.s3.put_object(Bucket=self.staging.bucket, Key=keys[-1], Body=body)
+                size += len(body)
+            stage_uri = self.staging.uri(key_prefix) if keys else None
+            kept = f"; the staged Parquet stays at {stage_uri} for inspection" if stage_uri else ""
+            try:
+                step("creating or evolving the table")
+                for sql in ddl:  # one by one, autocommit: Redshift cannot widen a VARCHAR inside a transaction
+                    self.api.execute(sql)
+            except StatementFailed as exc:
+                raise LoadError(f"{job.model}: creating or evolving {job.target} failed: {exc}. Nothing was loaded; "
+                                f"the previous rows are intact{_view_hint(str(exc))}{kept}") from None
+            try:
+                step(f"replacing {len(job.values) or 'all'} partition(s) in one transaction")
+                phase = "batch"
+                self.api.batch(batch_statements(job, stage_uri, self.staging.iam_role), _params(job) or None)
+                phase = "after"
+            except StatementFailed as exc:
+                if exc.status == "UNKNOWN":
+                    raise LoadError(f"{job.model}: {exc}{kept}") from None
+                raise LoadError(f"{job.model}: the load failed and was rolled back, the previous rows are intact: "
+                                f"{exc}{self._load_error(exc)}{kept}") from None
+            step("reconciling")
+            try:
+                rows = self.api.execute(reconcile_statement(job), _params(job) or None)
+            except StatementFailed as exc:
+                raise LoadError(f"{job.model}: the rows were loaded (committed), but counting them again failed ({exc}): "
+                                f"load again to reconcile (a load replaces the same partitions, so it is safe to "
+                                f"repeat){kept}") from None
+            found = {label(job.partition, v): (int(n), None if s is None else int(s)) for v, n, s in rows}
+            result = LoadResult(job.model, f"{job.schema}.{job.table}", job.data.num_rows, size,
+                                time.perf_counter() - t0, checks(job.expected(), found))
+            if result.reconciled:  # a mismatch keeps the staged files for the post-mortem
+                for key in keys:
+                    self.s3.delete_object(Bucket=self.staging.bucket, Key=key)
+            return result
+        except (BotoCoreError, ClientError) as exc:
+            raise LoadError(f"{job.model}: an AWS call failed ({exc.__class__.__name__}: {str(exc)[:300]}); "
+                            f"{AFTER[phase]}. Check the AWS credentials and region, the staging bucket and the "
+                            "Redshift workgroup or cluster") from None
 
     def _load_error(self, exc: StatementFailed) -> str:
         """The sys_load_error_detail line of a failed COPY: which column, file and line, and why."""
@@ -216,11 +239,21 @@ class RedshiftLoader:
             rows = self.api.execute(LOAD_ERROR_SQL, {"query_id": str(exc.query_id)})
         except StatementFailed:
             return ""
-        if not rows:
-            return f" (no sys_load_error_detail row for query {exc.query_id})"
+        if not rows:  # Parquet scan errors often leave no row there
+            return (f" (no sys_load_error_detail row for query {exc.query_id}; see sys_load_history and svl_s3log "
+                    "for that query)")
         column, ctype, code, message, file_name, line = rows[0]
         return (f"; sys_load_error_detail: column {column} ({ctype}), error {code}: {message} "
                 f"(file {file_name}, line {line})")
+
+
+AFTER = {  # what an AWS error means for the warehouse's rows, by where the load was
+    "before": "nothing was loaded, the previous rows are intact",
+    "batch": ("the load's transaction may or may not have committed: look the statement up in sys_query_history, "
+              "or simply load again (a load replaces the same partitions, so it is safe to repeat)"),
+    "after": ("the rows were loaded (committed) but not yet reconciled: load again to reconcile (safe to repeat); "
+              "staged files may be left under the staging prefix"),
+}
 
 
 def _view_hint(message: str) -> str:

@@ -4,13 +4,15 @@ Types come from the Parquet files Spark wrote (their Arrow schema carries Spark'
 int8/int16 for byte/short, decimal128(p, s), timestamp[us], date32, nested types) and, for
 strings, from the data of the date being loaded: Redshift's VARCHAR(n) counts **bytes**, so n
 is the longest value's UTF-8 byte length with headroom, rounded up, capped at 65535. A
-column's YAML `meta.redshift_type` overrides the derived type; `meta.truncate: true` lets an
-over-long string be cut instead of failing the load.
+column's YAML `meta.redshift_type` overrides the derived type (spelled as Redshift allows:
+INT, INT8, NUMERIC(p,s), VARCHAR(MAX), …; stored in one canonical spelling); `meta.truncate:
+true` lets a string longer than its VARCHAR be cut, at a character boundary, instead of failing.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,39 @@ def _scalar_type(arrow_type: pa.DataType, dialect: str) -> str | None:
     return None
 
 
+# meta.redshift_type spellings, in the loader's canonical spelling (the one normalize_type gives a
+# warehouse column), so that an override compares equal to the column it created on the next load.
+ALIASES = {
+    "SMALLINT": "SMALLINT", "INT2": "SMALLINT", "INTEGER": "INTEGER", "INT": "INTEGER", "INT4": "INTEGER",
+    "BIGINT": "BIGINT", "INT8": "BIGINT", "REAL": "REAL", "FLOAT4": "REAL", "DOUBLE PRECISION": "DOUBLE PRECISION",
+    "FLOAT8": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN", "BOOL": "BOOLEAN",
+    "DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "TIMESTAMPTZ": "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "SUPER": "SUPER",
+    "TEXT": "VARCHAR(256)",  # Redshift's TEXT is VARCHAR(256)
+}
+
+
+def canonical_type(name: str, spelled: Any, dialect: str) -> str:
+    """A column's meta.redshift_type in the canonical spelling for ``dialect`` (SUPER is jsonb in PostgreSQL)."""
+    text = " ".join(str(spelled).upper().split())
+    varchar = re.fullmatch(r"(?:VARCHAR|CHARACTER VARYING|NVARCHAR)\s*\(\s*(\d+|MAX)\s*\)", text)
+    decimal = re.fullmatch(r"(?:DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", text)
+    if varchar:
+        length = VARCHAR_MAX if varchar.group(1) == "MAX" else int(varchar.group(1))
+        if not 1 <= length <= VARCHAR_MAX:
+            raise TypeMappingError(f"column {name!r}: meta.redshift_type {spelled!r} is over Redshift's VARCHAR limit "
+                                   f"of {VARCHAR_MAX:,} bytes")
+        canonical = f"VARCHAR({length})"
+    elif decimal:
+        canonical = f"DECIMAL({int(decimal.group(1))},{int(decimal.group(2))})"
+    elif text in ALIASES:
+        canonical = ALIASES[text]
+    else:
+        raise TypeMappingError(f"column {name!r}: meta.redshift_type {spelled!r} is not a type the loader knows; use "
+                               f"VARCHAR(n), DECIMAL(p,s) or one of {', '.join(sorted(set(ALIASES.values())))}")
+    return SUPER[dialect] if canonical == "SUPER" else canonical
+
+
 def map_column(name: str, arrow_type: pa.DataType, data: pa.ChunkedArray | pa.Array | None,
                dialect: str = "redshift", meta: dict[str, Any] | None = None,
                row_keys: pa.ChunkedArray | pa.Array | None = None) -> ColumnType:
@@ -87,33 +122,41 @@ def map_column(name: str, arrow_type: pa.DataType, data: pa.ChunkedArray | pa.Ar
     loaded (needed for strings); ``row_keys`` name the rows in an error about a long value."""
     meta = meta or {}
     truncate = bool(meta.get("truncate", False))
-    override = meta.get("redshift_type")
+    override = canonical_type(name, meta["redshift_type"], dialect) if meta.get("redshift_type") else None
     if pa.types.is_nested(arrow_type):
-        return ColumnType(name, override or SUPER[dialect], nested=True)
+        if override not in (None, SUPER[dialect]):
+            raise TypeMappingError(f"column {name!r} is nested ({arrow_type}) and loads as {SUPER[dialect]}; "
+                                   f"meta.redshift_type {override} cannot hold it: remove the override")
+        return ColumnType(name, SUPER[dialect], nested=True)
+    is_string = pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+    if is_string or pa.types.is_null(arrow_type):
+        longest = max_utf8_bytes(data) if data is not None and is_string else 0
+        declared = override or f"VARCHAR({varchar_length(min(longest, VARCHAR_MAX))})"
+        column = ColumnType(name, declared, max_bytes=longest, truncate=truncate)
+        limit = column.varchar_length
+        if limit is not None and longest > limit and not truncate:
+            raise TypeMappingError(_too_long(name, data, longest, limit, row_keys))
+        return column
     if override:
-        return ColumnType(name, str(override).upper(), truncate=truncate)
+        return ColumnType(name, override)
     scalar = _scalar_type(arrow_type, dialect)
     if scalar:
         return ColumnType(name, scalar)
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_null(arrow_type):
-        longest = max_utf8_bytes(data) if data is not None and not pa.types.is_null(arrow_type) else 0
-        if longest > VARCHAR_MAX and not truncate:
-            raise TypeMappingError(_too_long(name, data, longest, row_keys))
-        return ColumnType(name, f"VARCHAR({varchar_length(min(longest, VARCHAR_MAX))})", max_bytes=longest,
-                          truncate=truncate)
     raise TypeMappingError(f"column {name!r} has the Spark/Arrow type {arrow_type}, which the loader does not map; "
                            "give it a type in the model's YAML: columns: - name: … meta: {redshift_type: …}")
 
 
-def _too_long(name: str, data: Any, longest: int, row_keys: Any) -> str:
+def _too_long(name: str, data: Any, longest: int, limit: int, row_keys: Any) -> str:
     where = ""
     if row_keys is not None:
         lengths = pc.binary_length(data)
         index = pc.index(lengths, longest).as_py()
         where = f" (row key {row_keys[index].as_py()!r})"
-    return (f"column {name!r} has a value of {longest:,} UTF-8 bytes{where}, over Redshift's VARCHAR limit of "
-            f"{VARCHAR_MAX:,} bytes; Redshift COPY from Parquet cannot truncate. Shorten it in the model, or set "
-            f"meta: {{truncate: true}} on the column to cut it to {VARCHAR_MAX:,} bytes when loading")
+    what = (f"Redshift's VARCHAR limit of {VARCHAR_MAX:,} bytes" if limit == VARCHAR_MAX
+            else f"its declared VARCHAR({limit}) (meta.redshift_type)")
+    return (f"column {name!r} has a value of {longest:,} UTF-8 bytes{where}, over {what}; Redshift COPY from "
+            f"Parquet cannot truncate. Shorten it in the model, or set meta: {{truncate: true}} on the column to cut "
+            f"such values to {limit:,} bytes when loading")
 
 
 def map_table(table: pa.Table, dialect: str = "redshift", column_meta: dict[str, dict[str, Any]] | None = None,

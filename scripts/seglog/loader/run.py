@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .data_api import ConfigError
 from .ddl import DdlError, create_table, evolve
-from .plan import Step, TableLoad, plan
+from .plan import Step, TableLoad, plan_partitions
 from .postgres import LoadError
 from .reconcile import LoadResult
 from .redshift_types import TypeMappingError
@@ -80,14 +80,7 @@ class RedshiftTarget:
         self.where = f"Redshift {conn.workgroup or conn.cluster_id}/{conn.database}"
 
     def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return self.loader.load(job, model.redshift, step)
-        except (BotoCoreError, ClientError) as exc:
-            raise LoadError(f"{job.model}: the AWS call failed ({exc.__class__.__name__}: {str(exc)[:300]}); check the "
-                            "AWS credentials and region, the staging bucket and the Redshift workgroup or cluster. A "
-                            "load under way was rolled back; the previous rows are intact") from None
+        return self.loader.load(job, model.redshift, step)
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
         from .redshift import batch_statements, ddl_statements
@@ -145,21 +138,43 @@ def owned_dates(warehouse: Warehouse, run_dates: list[date]) -> list[date]:
     return sorted({d for run in run_dates for d in warehouse.owned_dates(run)})
 
 
+CHUNK = 7  # partitions per transaction: a backfill holds a week of one model in memory, not a year
+
+
 def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], target: Target,
              progress: Callable[[str, str], None] = lambda model, step: None,
              done: Callable[[str], None] = lambda model: None) -> Outcome:
-    """Load each model (one transaction each); a failure is recorded and the next model goes on."""
+    """Load each model, at most CHUNK partitions per transaction; a failure is recorded and the
+    next model goes on (the results are always complete enough to write)."""
     owned = owned_dates(warehouse, run_dates)
     outcome = Outcome(target.name, target.where, run_dates, owned)
+    dialect = getattr(target, "dialect", "postgres")
     for model in models:
-        progress(model.name, "reading the Parquet rows and deriving types")
-        try:
-            job = plan(model, warehouse, owned, getattr(target, "dialect", "postgres"))
-            outcome.loaded.append(target.load(job, model, lambda step, m=model.name: progress(m, step)))
-        except (SourceError, TypeMappingError, DdlError, LoadError, ConfigError) as exc:
-            outcome.failed.append((model.name, str(exc)))
-        except (pa.ArrowException, OSError) as exc:  # an unreadable Parquet file of the Spark table
-            outcome.failed.append((model.name, f"{model.name}: cannot read its Parquet rows ({exc.__class__.__name__}: "
-                                               f"{str(exc)[:300]}); rerun the date with `seglog run`; nothing was loaded"))
+        values = model.partition_values(owned)
+        chunks = [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)] or [[]]
+        parts: list[LoadResult] = []
+        error = None
+        for chunk in chunks:
+            progress(model.name, "reading the Parquet rows and deriving types"
+                     + (f" ({chunk[0]}..{chunk[-1]})" if len(chunks) > 1 else ""))
+            try:
+                job = plan_partitions(model, warehouse, chunk, dialect)
+                parts.append(target.load(job, model, lambda step, m=model.name: progress(m, step)))
+            except (SourceError, TypeMappingError, DdlError, LoadError, ConfigError) as exc:
+                error = str(exc)
+            except (pa.ArrowException, OSError) as exc:  # reading the Spark table's files, or converting its rows
+                error = (f"{model.name}: reading or converting its rows failed ({exc.__class__.__name__}: "
+                         f"{str(exc)[:300]}); nothing of these partitions was loaded, their previous rows are intact")
+            except Exception as exc:  # noqa: BLE001 - a bug must not lose the other models' results
+                error = (f"{model.name}: unexpected {exc.__class__.__name__}: {str(exc)[:300]}; the load of "
+                         f"{', '.join(chunk) or 'the table'} may not have completed: load again (safe to repeat)")
+            if error:
+                if parts:
+                    error += f" (the partitions before {chunk[0]} were loaded)"
+                break
+        if parts:
+            outcome.loaded.append(LoadResult.merged(parts))
+        if error:
+            outcome.failed.append((model.name, error))
         done(model.name)
     return outcome

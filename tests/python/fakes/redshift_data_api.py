@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+LITERAL = re.compile(r"'(?:[^']|'')*'")
 COPY_FROM = re.compile(r"^\s*copy\s.*?\sfrom\s+'s3://([^/']+)/([^']*)'", re.I | re.S)
 
 
@@ -38,7 +40,7 @@ class Statement:
     error: str = ""
     rows: list[list[Any]] = field(default_factory=list)
     query_ids: list[int] = field(default_factory=list)
-    cancelled: bool = False
+    cancelled: str = ""  # how a CancelStatement ended it: "abort" or "too_late"
 
 
 class FakeRedshiftDataApi:
@@ -46,6 +48,8 @@ class FakeRedshiftDataApi:
         self.s3 = s3
         self.polls_to_finish = polls_to_finish
         self.never_finish = False
+        self.on_cancel = "abort"  # "abort" (ABORTED), "too_late" (it had FINISHED: cancel refused), "ignore" (stays STARTED)
+        self.reject: dict[str, str] = {}  # op -> error message: that request is refused with a ValidationException
         self.calls: list[dict[str, Any]] = []  # every request: {"op": …, "body": …}
         self.copied: list[dict[str, Any]] = []  # {"uri": …, "objects": {key: bytes}} seen at COPY time
         self._answers: list[tuple[re.Pattern[str], list[list[Any]]]] = []
@@ -113,10 +117,19 @@ class FakeRedshiftDataApi:
                        "CancelStatement": self._cancel}.get(op)
             if handler is None:
                 return 400, {"__type": "ValidationException", "message": f"the fake does not know {op}"}
+            if op in self.reject:
+                return 400, {"__type": "ValidationException", "message": self.reject[op]}
             return handler(body)
 
     def _submit(self, sqls: list[str], batch: bool, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         params = {p["name"]: p["value"] for p in body.get("Parameters") or []}
+        # the Data API's rules: every :name bound, every parameter used, no empty value
+        used = {n for sql in sqls for n in PARAM.findall(LITERAL.sub("''", sql))}
+        problem = (f"parameters {sorted(used - set(params))} are not bound" if used - set(params) else
+                   f"parameters {sorted(set(params) - used)} are not used" if set(params) - used else
+                   "a parameter value is empty" if any(v == "" for v in params.values()) else None)
+        if problem:
+            return 400, {"__type": "ValidationException", "message": problem}
         stmt = Statement(str(uuid.uuid4()), sqls, batch, self.polls_to_finish, params)
         for i, sql in enumerate(sqls):
             stmt.query_ids.append(self._next_query_id)
@@ -144,8 +157,10 @@ class FakeRedshiftDataApi:
         return self._submit(list(body["Sqls"]), True, body)
 
     def _status(self, stmt: Statement) -> str:
-        if stmt.cancelled:
+        if stmt.cancelled == "abort":
             return "ABORTED"
+        if stmt.cancelled == "too_late":
+            return "FAILED" if stmt.failed_at is not None else "FINISHED"
         if self.never_finish or stmt.polls_left > 0:
             return "STARTED"
         return "FAILED" if stmt.failed_at is not None else "FINISHED"
@@ -196,5 +211,10 @@ class FakeRedshiftDataApi:
 
     def _cancel(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         stmt = self._statements[body["Id"]]
-        stmt.cancelled = True
+        if self.on_cancel == "too_late":
+            stmt.cancelled = "too_late"
+            return 400, {"__type": "ValidationException",
+                         "message": "Could not cancel a query that is already in FINISHED state"}
+        if self.on_cancel == "abort":
+            stmt.cancelled = "abort"
         return 200, {"Status": True}

@@ -1,0 +1,89 @@
+"""A whole load of a run, without Spark: a warehouse folder laid out as Spark writes it (Hive
+partitions, the run's audit row), loaded into the real PostgreSQL by load_all. Which partitions
+are replaced comes from the audit; a partition Spark has no folder for ends empty; a date outside
+the run's window is untouched; a long window goes in chunks; a date never run is refused."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from seglog.loader import run as load_run
+from seglog.loader.postgres import load
+from seglog.loader.plan import TableLoad
+from seglog.loader.redshift_types import map_table
+from seglog.loader.run import PostgresTarget, load_all
+from seglog.loader.source import Model, SourceError, Warehouse
+
+RUN = date(2023, 11, 8)
+OWNED = [RUN - timedelta(days=n) for n in range(7, -1, -1)]  # the run for 11-08 with L = 7 owns 11-01..11-08
+MISSING = "2023-11-03"  # the run found no rows of this date: Spark wrote no folder
+
+
+def _warehouse(root: Path) -> Warehouse:
+    audit = root / "audit.db" / "segment_run_audit" / f"run_ymd={RUN}"
+    audit.mkdir(parents=True)
+    pq.write_table(pa.table({"source_key": ["web", "app"], "owned_from_ymd": [str(OWNED[0])] * 2,
+                             "owned_to_ymd": [str(RUN)] * 2}), audit / "part-0.parquet")
+    for day in OWNED:
+        if str(day) == MISSING:
+            continue
+        folder = root / "marts.db" / "run_events" / f"ymd={day}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({"message_id": [f"{day}-a", f"{day}-b"],
+                                 "attrs": pa.array([[("k", "v")], None], pa.map_(pa.string(), pa.string()))}),
+                       folder / "part-0.parquet")
+    return Warehouse.at(str(root))
+
+
+def _rows(pg: dict[str, Any], sql: str) -> list[tuple]:
+    with psycopg.connect(**pg) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_run_is_loaded_by_its_audits_window_in_chunks_and_a_missing_partition_ends_empty(
+        pg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warehouse = _warehouse(tmp_path)
+    before = pa.table({"message_id": ["stale-0303", "keep-1109"], "attrs": pa.array([None, None], pa.map_(
+        pa.string(), pa.string())), "ymd": [MISSING, "2023-11-09"]})
+    for ymd in (MISSING, "2023-11-09"):  # what the warehouse held: a row of 11-03 and one outside the window
+        part = before.filter(pc.equal(before.column("ymd"), ymd))
+        load(pg, TableLoad("run_events", "marts", "run_events", part, map_table(part, "postgres"), "ymd", [ymd]))
+    monkeypatch.setattr(load_run, "CHUNK", 3)  # 8 dates: transactions of 3, 3 and 2 partitions
+    model = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"], key_columns=["message_id"])
+
+    outcome = load_all([model], warehouse, [RUN], PostgresTarget(pg))
+
+    assert outcome.ok and not outcome.failed and outcome.owned == OWNED
+    (result,) = outcome.loaded
+    assert [(c.partition, c.rows, c.warehouse_rows) for c in result.checks] == [
+        (f"ymd={d}", 0 if str(d) == MISSING else 2, 0 if str(d) == MISSING else 2) for d in OWNED]
+    assert result.rows == 14 and all(c.checksum is not None for c in result.checks)
+    assert _rows(pg, f"select message_id from marts.run_events where ymd in ('{MISSING}', '2023-11-09') order by 1") == [
+        ("keep-1109",)]  # 11-03 emptied, 11-09 (not the run's) untouched
+    assert _rows(pg, "select attrs from marts.run_events where message_id = '2023-11-01-a'") == [({"k": "v"},)]  # a map
+    assert "1 model(s), 8 partition(s), 14 rows loaded into pg_local for 2023-11-01..2023-11-08" in outcome.summary()
+
+
+def test_a_date_whose_run_is_not_in_the_warehouse_is_refused_and_nothing_is_deleted(pg, tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path)
+    model = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"])
+    with pytest.raises(SourceError, match="the run for 2023-11-09 is not in the warehouse.*nothing was loaded"):
+        load_all([model], warehouse, [date(2023, 11, 9)], PostgresTarget(pg))
+
+
+def test_a_model_that_fails_is_reported_and_the_others_still_load(pg, tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path)
+    broken = Model("nowhere", "marts", "nowhere", "ymd")  # no table in the warehouse
+    good = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"])
+    outcome = load_all([broken, good], warehouse, [RUN], PostgresTarget(pg))
+    assert [m for m, _ in outcome.failed] == ["nowhere"] and "has no data" in outcome.failed[0][1]
+    assert [r.model for r in outcome.loaded] == ["run_events"] and not outcome.ok
+    assert outcome.as_json()["ok"] is False and "FAILED: nowhere" in outcome.summary()

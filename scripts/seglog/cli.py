@@ -339,7 +339,7 @@ def load(
         task = progress.add_task("loading", total=len(chosen))
         outcome = load_all(chosen, warehouse, run_dates, tgt,
                            progress=lambda m, step: progress.update(task, description=f"{m}: {step}"),
-                           done=lambda m: progress.advance(task))
+                           done=lambda m: progress.advance(task), owned=owned)
     _print_load(outcome)
     outcome.write(results)
     console.print(outcome.summary() + f" (results: {results})", highlight=False)

@@ -18,6 +18,11 @@ DATA_DIR = PROJECT_DIR / "data"
 SAMPLE_ROOT = DATA_DIR / "sample" / "segment-logs"
 
 
+def schema_folder(schema: str) -> str:
+    """The folder name Spark gives a schema in its warehouse (``SEGLOG_SCHEMA_PREFIX`` lets tests use their own)."""
+    return f"{os.environ.get('SEGLOG_SCHEMA_PREFIX', '')}{schema}.db"
+
+
 def spark_dir() -> Path:
     """The folder holding Spark's local warehouse and Derby metastore (profiles.yml reads the same)."""
     return Path(os.environ.get("SEGLOG_SPARK_DIR", DATA_DIR / "spark")).resolve()

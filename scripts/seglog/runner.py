@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import pyarrow.parquet as pq
 
-from .project import PROJECT_DIR, spark_dir
+from .project import PROJECT_DIR, schema_folder, spark_dir
 
 
 AUDIT_COLUMNS = ("lines_read", "events_staged", "duplicates", "quarantined", "out_of_window", "kept_aside")
@@ -70,8 +70,7 @@ def dbt_build(vars_: dict[str, Any], extra: Sequence[str] = ()) -> BuildResult:
 
 
 def schema_dir(schema: str) -> Path:
-    prefix = os.environ.get("SEGLOG_SCHEMA_PREFIX", "")
-    return spark_dir() / "warehouse" / f"{prefix}{schema}.db"
+    return spark_dir() / "warehouse" / schema_folder(schema)
 
 
 def table_dir(schema: str, table: str) -> Path:

@@ -12,7 +12,7 @@ import pyarrow as pa
 from .ddl import quote
 from .reconcile import spark_side
 from .redshift_types import ColumnType, map_table
-from .source import Model, Warehouse
+from .source import Model, Warehouse, typed_partition_value
 
 Step = Callable[[str], None]  # reports the step a load is at ("staging", "replacing", …), for progress
 
@@ -42,7 +42,7 @@ class TableLoad:
         return ", ".join(quote(c.name) for c in self.columns)
 
     def typed_values(self) -> list[Any]:
-        return [date.fromisoformat(v) for v in self.values] if self.partition_type == "date" else list(self.values)
+        return [typed_partition_value(v, self.partition_type) for v in self.values]
 
     def expected(self) -> dict[str, tuple[int, int | None]]:
         return spark_side(self.data, self.partition, self.values, self.grain)

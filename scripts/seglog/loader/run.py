@@ -143,10 +143,11 @@ CHUNK = 7  # partitions per transaction: a backfill holds a week of one model in
 
 def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], target: Target,
              progress: Callable[[str, str], None] = lambda model, step: None,
-             done: Callable[[str], None] = lambda model: None) -> Outcome:
+             done: Callable[[str], None] = lambda model: None, owned: list[date] | None = None) -> Outcome:
     """Load each model, at most CHUNK partitions per transaction; a failure is recorded and the
-    next model goes on (the results are always complete enough to write)."""
-    owned = owned_dates(warehouse, run_dates)
+    next model goes on (the results are always complete enough to write). ``owned``: the runs'
+    dates from owned_dates, when the caller has read them already."""
+    owned = owned if owned is not None else owned_dates(warehouse, run_dates)
     outcome = Outcome(target.name, target.where, run_dates, owned)
     dialect = getattr(target, "dialect", "postgres")
     for model in models:

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ..project import PROJECT_DIR, spark_dir
+from ..project import PROJECT_DIR, schema_folder, spark_dir
 
 SELECTOR = re.compile(r"(tag:)?[a-z_][a-z0-9_]*")
 
@@ -67,8 +67,7 @@ class Warehouse:
         return cls(pafs.LocalFileSystem(), str(path), str(path))
 
     def table(self, schema: str, table: str) -> str:
-        prefix = os.environ.get("SEGLOG_SCHEMA_PREFIX", "")
-        return f"{self.root}/{prefix}{schema}.db/{table}"
+        return f"{self.root}/{schema_folder(schema)}/{table}"
 
     def exists(self, path: str) -> bool:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound
@@ -94,6 +93,11 @@ class Warehouse:
         first = min(date.fromisoformat(r["owned_from_ymd"]) for r in rows)
         last = max(date.fromisoformat(r["owned_to_ymd"]) for r in rows)
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def typed_partition_value(value: str, partition_type: str) -> Any:
+    """A partition value (as in folder names) as the warehouse column holds it: a date for a DATE column."""
+    return date.fromisoformat(value) if partition_type == "date" else value
 
 
 @dataclass
@@ -127,8 +131,7 @@ class Model:
         return sorted({v for v in (self.partition_value(d) for d in days) if v is not None})
 
     def typed(self, value: str) -> Any:
-        """A partition value as the warehouse column holds it (a date for a DATE partition column)."""
-        return date.fromisoformat(value) if self.partition_type == "date" else value
+        return typed_partition_value(value, self.partition_type)
 
     def read(self, warehouse: Warehouse, values: list[str]) -> pa.Table:
         """The model's rows of the partitions ``values`` with the partition column (the whole table

@@ -15,7 +15,8 @@ export SEGLOG_HOME := $(CURDIR)
 CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
-.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status
+.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status \
+        airflow-venv dag-test rehearse lock-airflow emr-bundle
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +29,16 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create/refresh .venv from requirements.txt (only if missing or stale)
+
+# Airflow lives in its own virtualenv (dags/requirements.txt): it never pins dbt's environment.
+AF_VENV  := .venv-airflow
+AF_STAMP := $(AF_VENV)/.installed
+$(AF_STAMP): dags/requirements.txt
+	@test -x $(AF_VENV)/bin/python || $(PYTHON) -m venv $(AF_VENV)
+	$(AF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r dags/requirements.txt
+	@touch $(AF_STAMP)
+
+airflow-venv: $(AF_STAMP) ## Create/refresh .venv-airflow (Airflow 3 + Amazon/Slack providers) from dags/requirements.txt
 
 profiles.yml:
 	cp profiles.example.yml profiles.yml
@@ -64,7 +75,14 @@ dbt-test: venv profiles.yml sample ## dbt build (models, snapshot, data + unit t
 pytest: venv profiles.yml browser ## pytest: CLI, generator, vars, and dbt runs on small generated data
 	$(BIN)/pytest
 
-test: lint dbt-test pytest ## Every check: lint, dbt build with all tests, pytest
+dag-test: venv airflow-venv profiles.yml sample ## The DAG's tests in the Airflow venv: DagBag, task graph, dag.test() runs on moto + local Spark + PostgreSQL
+	$(AF_VENV)/bin/pytest tests/dags
+
+test: lint dbt-test pytest dag-test ## Every check: lint, dbt build with all tests, pytest, the DAG tests
+
+REHEARSE_DATE ?= $(or $(DATE),2023-11-08)
+rehearse: venv airflow-venv profiles.yml sample ## Run the DAG end to end for DATE with dag.test(): moto S3/EMR, local Spark, local PostgreSQL, a recording Slack
+	$(AF_VENV)/bin/python dags/rehearsal/rehearse.py --date $(REHEARSE_DATE)
 
 # Chromium for the docs smoke test (tests/python/test_docs_site.py): Debian's package, when missing.
 .PHONY: browser
@@ -94,9 +112,19 @@ lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
 	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.txt
 	rm -rf .venv-lock
 
+emr-bundle: venv ## Build the EMR job's env (venv-pack) + project archives and upload them to $SEGLOG_EMR_ROOT/code/
+	$(BIN)/seglog emr bundle
+
+lock-airflow: ## Re-pin dags/requirements.txt from dags/requirements.in (in a scratch venv)
+	rm -rf .venv-lock-airflow && $(PYTHON) -m venv .venv-lock-airflow
+	.venv-lock-airflow/bin/pip install --quiet -r dags/requirements.in
+	{ echo '# Pinned from dags/requirements.in by `make lock-airflow`; installed by `make airflow-venv`. Do not edit by hand.'; \
+	  .venv-lock-airflow/bin/pip freeze; } > dags/requirements.txt
+	rm -rf .venv-lock-airflow
+
 clean: ## Remove dbt's target/ and logs/ and the local Spark warehouses (keeps .venv and sample data)
-	rm -rf target logs $(CURDIR)/data/spark $(CI_SPARK_DIR) $(LINT_SPARK_DIR)
+	rm -rf target logs $(CURDIR)/data/spark $(CURDIR)/data/rehearsal $(CI_SPARK_DIR) $(LINT_SPARK_DIR)
 
 distclean: clean ## Also remove .venv, data/ and profiles.yml (stops the local PostgreSQL first)
 	-[ -x $(BIN)/seglog ] && $(BIN)/seglog pg stop
-	rm -rf $(VENV) data profiles.yml
+	rm -rf $(VENV) $(AF_VENV) data profiles.yml

@@ -6,7 +6,9 @@
     seglog check-vars   validate dbt vars without running anything
     seglog ddl          print the warehouse DDL the loader derives for a date
     seglog load         load the marts of a run into the local PostgreSQL or Redshift, reconciled
+    seglog reconcile    compare the warehouse's rows per partition with the counts Spark wrote
     seglog pg           start/stop/status of the local PostgreSQL standing in for Redshift
+    seglog emr          EMR Serverless: the application as code, the job bundle, submissions
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from . import generator
+from .emr.cli import emr_app
 from .pg_local import pg_app
 from .project import SAMPLE_ROOT, default_vars, spark_dir
 from .run_vars import VarError, parse_date, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(pg_app, name="pg")  # seglog pg start|stop|status (scripts/seglog/pg_local.py)
+app.add_typer(emr_app, name="emr")  # seglog emr app|bundle|submit (scripts/seglog/emr/cli.py)
 console = Console() if sys.stdout.isatty() else Console(width=160)
 log = logging.getLogger("seglog")
 
@@ -346,6 +350,60 @@ def load(
     for name, error in outcome.failed:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
     if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reconcile(
+    date_: str = typer.Option(default_vars()["date"], "--date", help="Run date (KST) whose counts to check."),
+    expected: str = typer.Option(..., help="Spark's counts: the job's row_counts.json (a path or s3://…)."),
+    target: str = typer.Option("pg_local", help="pg_local or redshift (REDSHIFT_WORKGROUP|REDSHIFT_CLUSTER_ID, …)."),
+    results: Path = typer.Option(Path("target/reconcile_results.json"), help="Where to write the results as JSON."),
+) -> None:
+    """Count the warehouse's rows per model and partition afresh and compare them with the counts
+    Spark SQL wrote at the end of the job. Exit 1 on any difference (the table shows which)."""
+    from .loader.data_api import ConfigError, DataApi
+    from .loader.recount import compare, count_postgres, count_redshift, read_expected
+    from .loader.source import SourceError, loadable_models
+
+    day = _run_dates(date_, None)[0]
+    if target not in ("pg_local", "redshift"):
+        _fail(f"--target {target!r}: use pg_local or redshift")
+    try:
+        spark = read_expected(expected)
+        if spark.get("run_date") != day.isoformat():
+            _fail(f"{expected} holds the counts of the run for {spark.get('run_date')}, not {day}", code=1)
+        models = loadable_models()
+        if target == "redshift":
+            api = DataApi.from_env()
+            counts = compare(spark, models, lambda m, v: count_redshift(api, m, v))
+        else:
+            from .pg_local import PgError, ensure_running
+
+            try:
+                info = ensure_running()
+            except PgError as exc:
+                _fail(str(exc), code=1)
+            counts = compare(spark, models, lambda m, v: count_postgres(info, m, v))
+    except (SourceError, ConfigError) as exc:
+        _fail(str(exc), code=1)
+    table = Table(title=f"Spark vs {target}, run {day}")
+    for col in ("model", "partition", "spark rows", "warehouse rows", "equal"):
+        table.add_column(col, justify="left" if col in ("model", "partition") else "right")
+    for c in counts:
+        table.add_row(c.model, c.partition, f"{c.spark:,}", f"{c.warehouse:,}", "yes" if c.ok else "[red]NO[/]")
+    console.print(table)
+    bad = [c for c in counts if not c.ok]
+    summary = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
+               f"{sum(c.spark for c in counts):,} rows: " + (
+                   "Spark and the warehouse agree" if not bad else
+                   f"{len(bad)} partition(s) differ: " + ", ".join(
+                       f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5])))
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"ok": not bad, "summary": summary, "run_date": day.isoformat(), "target": target,
+                                   "counts": [c.__dict__ for c in counts]}, indent=2))
+    console.print(summary, highlight=False)
+    if bad:
         raise typer.Exit(1)
 
 

@@ -158,12 +158,28 @@ class Model:
         return pa.concat_tables(pieces, promote_options="default")
 
 
-def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
-    """The marts and snapshots of the dbt project, by name, from dbt's manifest."""
-    path = manifest_path or PROJECT_DIR / "target" / "manifest.json"
+def _manifest_text(location: str) -> str:
+    if location.startswith("s3://"):
+        import boto3
+
+        bucket, _, key = location[len("s3://"):].partition("/")
+        try:
+            return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported with what to do
+            raise SourceError(f"cannot read the dbt manifest at {location} ({exc.__class__.__name__}): the EMR job "
+                              "writes it to runs/ymd=<date>/manifest.json when it runs") from None
+    path = Path(location)
     if not path.exists():
         raise SourceError(f"no dbt manifest at {path}: run `seglog run` (or `dbt parse`) first")
-    manifest = json.loads(path.read_text())
+    return path.read_text()
+
+
+def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
+    """The marts and snapshots of the dbt project, by name, from dbt's manifest: ``manifest_path``,
+    else ``SEGLOG_MANIFEST`` (a path or s3://…, e.g. the manifest the EMR job wrote), else
+    target/manifest.json."""
+    location = str(manifest_path or os.environ.get("SEGLOG_MANIFEST") or PROJECT_DIR / "target" / "manifest.json")
+    manifest = json.loads(_manifest_text(location))
     unique_columns, combinations = _unique_keys(manifest)
     out: dict[str, Model] = {}
     for node in manifest["nodes"].values():

@@ -1,0 +1,282 @@
+"""segment_daily — one KST business day of Segment logs: landed → EMR Serverless → Redshift → reconciled.
+
+    wait_for_<source> ×3 ─→ report_landed ─→ run_emr_job ─→ load_warehouse ─→ reconcile ─→ report_success
+
+Keyed by the logical date. The schedule is ``30 10 * * *`` in Asia/Seoul with data intervals, so
+the run for business date D has logical date D 10:30 KST and starts at D+1 10:30 KST (01:30
+UTC): KST day D spans the UTC folders D-1 and D, folder D closes at 00:00 UTC of D+1, and the
+90 minutes after that leave Segment's S3 destination time to flush its last files. No Variable
+is advanced by hand: catchup and ``airflow backfill create --from-date … --to-date …`` make one
+run per date, oldest first (``max_active_runs=1``: first-seen users and retention need the
+dates in order).
+
+Tasks:
+- ``wait_for_<source>``: S3 sensor per configured source, both UTC folders of D must hold a file;
+  gives up after SEGMENT_DAILY_SENSOR_TIMEOUT_S (6 h) and the run fails (no EMR job is started).
+- ``report_landed``: files and bytes per source, posted to Slack.
+- ``run_emr_job``: the dbt job on EMR Serverless (``seglog.emr.job``; the request is the one
+  ``seglog emr submit --dry-run`` prints), with executionTimeoutMinutes=120 and a waiter that
+  outlasts it (the operator's default gives up after 25 minutes and cancels the job).
+- ``load_warehouse``: ``seglog load`` of the partitions the run rewrote, from the job's warehouse
+  on S3, into Redshift (COPY through the Data API; one transaction per model).
+- ``reconcile``: ``seglog reconcile``: the warehouse's rows per model and partition, counted
+  afresh, against the counts Spark SQL wrote at the end of the job. A difference fails the run.
+- ``report_success``: the numbers, to Slack. Any task failing (after its retries) posts the
+  failing task, its error and a log link (SlackWebhookNotifier on the failure callback).
+
+Run-time settings are one JSON Variable ``segment_daily`` (read when a task runs, never when the
+file is parsed): raw_root, emr_root, emr_application_id, emr_role_arn, and for the load
+load_target (redshift), redshift_workgroup or redshift_cluster_id, redshift_database,
+redshift_secret_arn, redshift_staging, redshift_copy_role_arn, seglog (the CLI's path on the
+worker, from the project's own venv). Connections: aws_default, slack_default (Slack incoming
+webhook). The parse-time knobs below come from the environment (cheap, no metastore access).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+from airflow.sdk import DAG, Variable, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+KST = "Asia/Seoul"
+SLACK_CONN = "slack_default"
+# The Segment source ids (the same as dbt_project.yml's segment_sources; tests/dags checks it).
+SOURCES: dict[str, str] = json.loads(os.environ.get("SEGMENT_DAILY_SOURCES") or json.dumps(
+    {"web": "wXsRmVq7Lk", "app": "aPp4Tz9QmN", "procedure": "pRc8Hj2VbY"}))
+SENSOR_TIMEOUT_S = int(os.environ.get("SEGMENT_DAILY_SENSOR_TIMEOUT_S", 6 * 3600))
+POKE_S = int(os.environ.get("SEGMENT_DAILY_POKE_S", 300))
+RETRIES = int(os.environ.get("SEGMENT_DAILY_RETRIES", 3))
+JOB_TIMEOUT_MINUTES = 120
+# Set by `make rehearse` and the DAG tests: the EMR job also runs here, with this Python (the
+# project's venv) against local Spark, after moto has accepted the same start_job_run.
+LOCAL_JOB_PYTHON = os.environ.get("SEGMENT_DAILY_LOCAL_JOB_PYTHON")
+
+SETTINGS = "var.json.segment_daily"
+
+
+def kst_date(logical_date: Any) -> str:
+    """The business date of a run: its logical date on the KST calendar."""
+    return pendulum.instance(logical_date).in_timezone(KST).strftime("%Y-%m-%d")
+
+
+def utc_folder(business_date: str, days_before: int) -> str:
+    """The Segment folder name (epoch milliseconds of the UTC day) of business_date minus days."""
+    day = pendulum.parse(business_date, tz="UTC").subtract(days=days_before)
+    return str(int(day.timestamp() * 1000))
+
+
+def _settings() -> dict[str, Any]:
+    return Variable.get("segment_daily", deserialize_json=True)
+
+
+def _post(text: str) -> None:
+    SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN).send(text=text)
+
+
+def _seglog(args: list[str], env: dict[str, str]) -> None:
+    """Run the project's CLI (its own venv on the worker); its output goes to the task log."""
+    proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True)
+    print(proc.stdout[-20000:])
+    print(proc.stderr[-20000:])
+    if proc.returncode != 0:
+        errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()][-3:]
+        raise RuntimeError(f"`{' '.join(args[:2])}` failed with exit {proc.returncode}: "
+                           + (" ".join(errors) or proc.stderr.strip()[-500:]))
+
+
+def _loader_env(cfg: dict[str, Any], business_date: str) -> dict[str, str]:
+    root = cfg["emr_root"].rstrip("/")
+    env = {"SEGLOG_WAREHOUSE": cfg.get("warehouse") or f"{root}/warehouse",
+           "SEGLOG_MANIFEST": f"{root}/runs/ymd={business_date}/manifest.json"}
+    for key, name in (("redshift_workgroup", "REDSHIFT_WORKGROUP"), ("redshift_cluster_id", "REDSHIFT_CLUSTER_ID"),
+                      ("redshift_database", "REDSHIFT_DATABASE"), ("redshift_secret_arn", "REDSHIFT_SECRET_ARN"),
+                      ("redshift_user", "REDSHIFT_USER"), ("redshift_staging", "SEGLOG_REDSHIFT_STAGING"),
+                      ("redshift_copy_role_arn", "REDSHIFT_COPY_ROLE_ARN")):
+        if cfg.get(key):
+            env[name] = str(cfg[key])
+    return env
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} GB"
+
+
+on_failure = SlackWebhookNotifier(
+    slack_webhook_conn_id=SLACK_CONN,
+    text=(":x: segment_daily {{ kst_date(logical_date) }} FAILED at task `{{ ti.task_id }}` "
+          "(try {{ ti.try_number }}): {{ exception | default('see the log', true) | string | truncate(300) }} "
+          "| log: {{ ti.log_url }}"),
+)
+def on_run_failure(context: dict[str, Any]) -> None:
+    """The run as a whole failed, also when no task failed but the run timed out (dagrun_timeout).
+    A plain callback rather than a notifier: the run-level callback gets no template environment
+    under dag.test()."""
+    _post(f":rotating_light: segment_daily {kst_date(context['logical_date'])}: the run failed "
+          f"({context.get('reason', 'unknown reason')}); the steps after the failure did not run, so the "
+          "warehouse keeps its previous load of these dates")
+
+
+default_args = {
+    "owner": "data-engineering",
+    "retries": RETRIES,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(hours=3),
+    "on_failure_callback": on_failure,
+}
+
+with DAG(
+    dag_id="segment_daily",
+    description="Segment logs of one KST business day: landed → EMR Serverless (dbt) → Redshift → reconciled",
+    schedule=CronDataIntervalTimetable("30 10 * * *", timezone=KST),
+    start_date=pendulum.datetime(2023, 11, 1, tz=KST),
+    catchup=True,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=12),  # a stuck day fails visibly instead of blocking the next
+    on_failure_callback=on_run_failure,
+    default_args=default_args,
+    user_defined_macros={"kst_date": kst_date, "utc_folder": utc_folder},
+    params={"vars": {}},  # more dbt vars for a manual run, e.g. {"late_arrival_days": 3}
+    tags=["segment", "emr-serverless", "redshift"],
+    doc_md=__doc__,
+) as dag:
+    day = "{{ kst_date(logical_date) }}"
+
+    sensors = [
+        S3KeySensor(
+            task_id=f"wait_for_{source}",
+            bucket_key=[f"{{{{ {SETTINGS}.raw_root }}}}/{source_id}/{{{{ utc_folder(kst_date(logical_date), {back}) }}}}/*"
+                        for back in (1, 0)],
+            wildcard_match=True,
+            mode="reschedule",
+            poke_interval=POKE_S,
+            timeout=SENSOR_TIMEOUT_S,
+            retries=0,  # the timeout is the sensor's patience; a retry would only double it
+        )
+        for source, source_id in SOURCES.items()
+    ]
+
+    @task
+    def report_landed(logical_date=None) -> dict[str, dict[str, int]]:
+        cfg = _settings()
+        business_date = kst_date(logical_date)
+        hook = S3Hook()
+        bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
+        landed: dict[str, dict[str, int]] = {}
+        for source, source_id in SOURCES.items():
+            files = size = 0
+            for back in (1, 0):
+                folder = f"{prefix}/{source_id}/{utc_folder(business_date, back)}/"
+                for page in hook.get_conn().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+                    for obj in page.get("Contents", []):
+                        files, size = files + 1, size + obj["Size"]
+            landed[source] = {"files": files, "bytes": size}
+        lines = ", ".join(f"{s}: {v['files']:,} files, {_human(v['bytes'])}" for s, v in landed.items())
+        _post(f":inbox_tray: segment_daily {business_date}: the day's files landed ({lines})")
+        return landed
+
+    job_class = EmrServerlessStartJobOperator
+    if LOCAL_JOB_PYTHON:
+        from rehearsal.local_emr import LocalEmrServerlessJob as job_class  # noqa: N813
+
+    run_emr_job = job_class(
+        task_id="run_emr_job",
+        application_id=f"{{{{ {SETTINGS}.emr_application_id }}}}",
+        execution_role_arn=f"{{{{ {SETTINGS}.emr_role_arn }}}}",
+        name=f"segment-daily-{day}",
+        job_driver={"sparkSubmit": {
+            "entryPoint": f"{{{{ {SETTINGS}.emr_root }}}}/code/entrypoint.py",
+            "entryPointArguments": ["--date", day, "--artifacts", f"{{{{ {SETTINGS}.emr_root }}}}/runs",
+                                    "--vars", "{{ params.vars | tojson }}"],
+            "sparkSubmitParameters": (
+                "--conf spark.archives={{ %(s)s.emr_root }}/code/seglog-env.tar.gz#environment,"
+                "{{ %(s)s.emr_root }}/code/project.tar.gz#project "
+                "--conf spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON=./environment/bin/python "
+                "--conf spark.emr-serverless.driverEnv.PYSPARK_PYTHON=./environment/bin/python "
+                "--conf spark.executorEnv.PYSPARK_PYTHON=./environment/bin/python "
+                "--conf spark.sql.warehouse.dir={{ %(s)s.emr_root }}/warehouse "
+                "--conf spark.driver.cores=4 --conf spark.driver.memory=14g "
+                "--conf spark.executor.cores=4 --conf spark.executor.memory=14g "
+                "--conf spark.executor.instances=4 --conf spark.dynamicAllocation.enabled=false "
+                "--conf spark.sql.shuffle.partitions=64 --conf spark.sql.session.timeZone=UTC "
+                "--conf spark.sql.sources.partitionOverwriteMode=dynamic "
+                "--conf spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS "
+                "--conf spark.hadoop.hive.metastore.client.factory.class="
+                "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory") % {"s": SETTINGS},
+        }},
+        configuration_overrides={"monitoringConfiguration": {"s3MonitoringConfiguration": {
+            "logUri": f"{{{{ {SETTINGS}.emr_root }}}}/logs/"}}},
+        config={"executionTimeoutMinutes": JOB_TIMEOUT_MINUTES},
+        # poll every minute for longer than EMR's own timeout: EMR ends a stuck job, not the waiter
+        waiter_delay=60,
+        waiter_max_attempts=JOB_TIMEOUT_MINUTES + 10,
+        retries=min(RETRIES, 1),  # a failed job is rarely fixed by running it again at once
+    )
+
+    @task
+    def load_warehouse(logical_date=None) -> dict[str, Any]:
+        cfg = _settings()
+        business_date = kst_date(logical_date)
+        with tempfile.TemporaryDirectory() as tmp:
+            results = f"{tmp}/load_results.json"
+            _seglog([cfg.get("seglog", "seglog"), "load", "--date", business_date,
+                     "--target", cfg.get("load_target", "redshift"), "--results", results],
+                    _loader_env(cfg, business_date))
+            with open(results, encoding="utf-8") as fh:
+                outcome = json.load(fh)
+        return {"ok": outcome["ok"], "summary": outcome["summary"],
+                "rows": sum(r["rows"] for r in outcome["loaded"])}
+
+    @task
+    def reconcile(logical_date=None) -> dict[str, Any]:
+        cfg = _settings()
+        business_date = kst_date(logical_date)
+        root = cfg["emr_root"].rstrip("/")
+        with tempfile.TemporaryDirectory() as tmp:
+            results = f"{tmp}/reconcile_results.json"
+            try:
+                _seglog([cfg.get("seglog", "seglog"), "reconcile", "--date", business_date,
+                         "--expected", f"{root}/runs/ymd={business_date}/row_counts.json",
+                         "--target", cfg.get("load_target", "redshift"), "--results", results],
+                        _loader_env(cfg, business_date))
+            except RuntimeError:
+                try:
+                    with open(results, encoding="utf-8") as fh:
+                        summary = json.load(fh)["summary"]
+                except (OSError, ValueError, KeyError):
+                    raise
+                raise RuntimeError(f"Spark and the warehouse differ: {summary}") from None
+            with open(results, encoding="utf-8") as fh:
+                checked = json.load(fh)
+        return {"summary": checked["summary"], "partitions": len(checked["counts"])}
+
+    @task
+    def report_success(landed: dict, loaded: dict, checked: dict, logical_date=None) -> str:
+        files = sum(v["files"] for v in landed.values())
+        text = (f":white_check_mark: segment_daily {kst_date(logical_date)} done: {files:,} files in; "
+                f"{loaded['summary']}; reconciled with Spark: {checked['summary']}")
+        _post(text)
+        return text
+
+    landed = report_landed()
+    loaded = load_warehouse()
+    checked = reconcile()
+    sensors >> landed >> run_emr_job >> loaded >> checked
+    report_success(landed, loaded, checked)

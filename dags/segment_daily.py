@@ -117,12 +117,18 @@ def _human(n: float) -> str:
     return f"{n:,.1f} GB"
 
 
-on_failure = SlackWebhookNotifier(
-    slack_webhook_conn_id=SLACK_CONN,
-    text=(":x: segment_daily {{ kst_date(logical_date) }} FAILED at task `{{ ti.task_id }}` "
-          "(try {{ ti.try_number }}): {{ exception | default('see the log', true) | string | truncate(300) }} "
-          "| log: {{ ti.log_url }}"),
-)
+FAILURE_TEXT = (":x: segment_daily {{ kst_date(logical_date) }} FAILED at task `{{ ti.task_id }}` "
+                "(try {{ ti.try_number }}): {{ exception | default('see the log', true) | string | truncate(300) }} "
+                "| log: {{ ti.log_url }}")
+
+
+def on_failure(context: dict[str, Any]) -> None:
+    """The failing task, its error and a log link, to Slack. A fresh notifier per call: a notifier
+    renders its template in place, so one shared by every task would repeat the first task's text
+    when several tasks fail in one process (as under dag.test())."""
+    SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN, text=FAILURE_TEXT)(context)
+
+
 def on_run_failure(context: dict[str, Any]) -> None:
     """The run as a whole failed, also when no task failed but the run timed out (dagrun_timeout).
     A plain callback rather than a notifier: the run-level callback gets no template environment

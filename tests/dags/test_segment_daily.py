@@ -209,7 +209,8 @@ def test_no_files_by_the_timeout_fails_the_run_and_starts_no_job(stage) -> None:
     texts = stage.slack.texts()
     assert str(run.state) == "failed"
     task_failures = [t for t in texts if t.startswith(":x: segment_daily 2023-12-24 FAILED at task `wait_for_")]
-    assert len(task_failures) == 3, texts  # each source's sensor says so
+    named = {t.split("`")[1] for t in task_failures}
+    assert len(task_failures) == 3 and named == {"wait_for_web", "wait_for_app", "wait_for_procedure"}, texts
     assert all("| log: http" in t for t in task_failures)
     assert any(t.startswith(":rotating_light: segment_daily 2023-12-24: the run failed") for t in texts)
     assert not any("files landed" in t for t in texts)

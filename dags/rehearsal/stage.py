@@ -109,6 +109,9 @@ class Stage:
             "SEGMENT_DAILY_SENSOR_TIMEOUT_S": str(self.sensor_timeout_s), "SEGMENT_DAILY_POKE_S": str(self.poke_s),
             "SEGMENT_DAILY_RETRIES": "0",
             "SEGLOG_HOME": str(PROJECT), "SEGLOG_SPARK_DIR": str(self.spark_dir),
+            # the job's dbt artifacts stay in the stage (the project's target/ is not touched; the
+            # loader and reconcile read the manifest the job uploaded, as on the worker)
+            "DBT_TARGET_PATH": str(self.home / "target"), "DBT_LOG_PATH": str(self.home / "logs"),
         }
         os.environ.update(env)
 

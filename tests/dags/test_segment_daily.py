@@ -181,6 +181,7 @@ def test_happy_day_loads_what_the_job_staged(stage, happy) -> None:
     for name in ("run_results.json", "manifest.json", "row_counts.json"):
         s3.head_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/{name}")
     counts = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/row_counts.json")["Body"].read())
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/manifest.json")["Body"].read())
     assert {r["owned_from_ymd"] for r in audit} == {"2023-11-07"} and {r["owned_to_ymd"] for r in audit} == {"2023-11-08"}
     assert counts["owned_dates"] == ["2023-11-07", "2023-11-08"]
     # the test's own count of every loaded table, partition by partition, against Spark SQL's
@@ -190,14 +191,13 @@ def test_happy_day_loads_what_the_job_staged(stage, happy) -> None:
         assert len(schema_table) == 1, f"{model} was not loaded"
         schema, table = schema_table[0]
         for part, n in parts.items():
-            where = "" if part == "*" else f" where cast({_partition_column(model)} as text) = '{part}'"
+            where = "" if part == "*" else f" where cast({_partition_column(manifest, model)} as text) = '{part}'"
             assert warehouse_sql(f'select count(*) from "{schema}"."{table}"{where}') == [[n]], (model, part)
     rows = warehouse_sql("select count(*) from marts.segment_log where ymd in ('2023-11-07', '2023-11-08')")
     assert 0 < rows[0][0] <= sum(r["events_staged"] for r in audit)  # event-level: at most every staged event
 
 
-def _partition_column(model: str) -> str:
-    manifest = json.loads((PROJECT / "target" / "manifest.json").read_text())
+def _partition_column(manifest: dict, model: str) -> str:
     node = next(n for n in manifest["nodes"].values() if n["name"] == model and n["resource_type"] == "model")
     part = node["config"]["partition_by"]
     return part[0] if isinstance(part, list) else part

@@ -3,7 +3,6 @@ time, before a Spark session exists) — the same rules on both sides."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,6 @@ from typer.testing import CliRunner
 from seglog.cli import app
 from seglog.project import PROJECT_DIR
 from seglog.run_vars import VarError, validate
-
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 # (vars as YAML, the words the message must contain)
 BAD_VARS = [
@@ -81,40 +78,67 @@ def test_validate_normalises() -> None:
         validate({"dat": "2023-11-08"})
 
 
+UNQUOTED_IMPOSSIBLE_DATE = "{date: 2023-02-30}"
+DBT_CASES = ([("build", v) for v, _ in BAD_VARS] + [("build", UNQUOTED_IMPOSSIBLE_DATE)]
+             + [("parse", v) for v in GOOD_VARS])
+
+
+@pytest.fixture(scope="module")
+def dbt_cli(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
+    """`dbt build`/`dbt parse --vars …` from the command line, once per case, each in a process of its
+    own with a fresh Spark dir, target and log path (tests/python/dbt_vars_worker.py: dbt imported
+    once, then one fork per case running dbt's real entry point). (command, vars) -> returncode,
+    output, whether the Spark dir exists afterwards, whether the process started Spark's JVM."""
+    import json
+
+    root = tmp_path_factory.mktemp("dbt-vars")
+    cases = []
+    for n, (command, vars_yaml) in enumerate(DBT_CASES):
+        case_dir = root / f"case-{n}"
+        case_dir.mkdir()
+        cases.append({"args": [command, "--vars", vars_yaml], "cwd": str(PROJECT_DIR),
+                      "env": {"SEGLOG_SPARK_DIR": str(case_dir / "spark"), "SEGLOG_HOME": str(PROJECT_DIR),
+                              "DBT_TARGET_PATH": str(case_dir / "target"), "DBT_LOG_PATH": str(case_dir / "logs")},
+                      "output": str(case_dir / "output.txt"), "marker": str(case_dir / "jvm")})
+    (root / "cases.json").write_text(json.dumps(cases))
+    worker = Path(__file__).with_name("dbt_vars_worker.py")
+    proc = subprocess.run([sys.executable, str(worker), str(root / "cases.json"), str(root / "results.json")],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((root / "results.json").read_text())
+    out = {}
+    for key, case, result in zip(DBT_CASES, cases, results):
+        assert not result["timed_out"], f"dbt {' '.join(case['args'])} did not finish in time: {result['output']}"
+        out[key] = dict(result, spark_dir_exists=Path(case["env"]["SEGLOG_SPARK_DIR"]).exists())
+    return out
+
+
 @pytest.mark.parametrize("vars_yaml,words", BAD_VARS)
-def test_dbt_refuses_bad_vars_before_spark_starts(vars_yaml: str, words: str, tmp_path: Path) -> None:
+def test_dbt_refuses_bad_vars_before_spark_starts(vars_yaml: str, words: str, dbt_cli) -> None:
     """Plain `dbt build` with a bad var fails at parse time: no Spark session, no metastore."""
-    spark_dir = tmp_path / "spark"
-    env = dict(os.environ, SEGLOG_SPARK_DIR=str(spark_dir), SEGLOG_HOME=str(PROJECT_DIR),
-               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
-    proc = subprocess.run([DBT, "build", "--vars", vars_yaml], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=180)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
+    proc = dbt_cli[("build", vars_yaml)]
+    output = proc["output"]
+    assert proc["returncode"] != 0, output
     assert "Invalid var" in output and words in " ".join(output.split()), output
-    assert not spark_dir.exists(), "Spark started (its warehouse/metastore dir was created) before the var was refused"
+    assert not proc["spark_dir_exists"], "Spark started (its warehouse/metastore dir was created) before the var was refused"
+    assert not proc["jvm_started"], "Spark's JVM was started before the var was refused"
 
 
-def test_dbt_refuses_an_unquoted_impossible_date_before_spark_starts(tmp_path: Path) -> None:
+def test_dbt_refuses_an_unquoted_impossible_date_before_spark_starts(dbt_cli) -> None:
     """Unquoted, 2023-02-30 never reaches our macro: dbt's own YAML reading of --vars fails
     ("day is out of range for month"). Still refused, still before Spark."""
-    spark_dir = tmp_path / "spark"
-    env = dict(os.environ, SEGLOG_SPARK_DIR=str(spark_dir), SEGLOG_HOME=str(PROJECT_DIR))
-    proc = subprocess.run([DBT, "build", "--vars", "{date: 2023-02-30}"], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert proc.returncode != 0
-    assert "day is out of range for month" in proc.stdout + proc.stderr
-    assert not spark_dir.exists()
+    proc = dbt_cli[("build", UNQUOTED_IMPOSSIBLE_DATE)]
+    assert proc["returncode"] != 0
+    assert "day is out of range for month" in proc["output"]
+    assert not proc["spark_dir_exists"]
+    assert not proc["jvm_started"]
 
 
 @pytest.mark.parametrize("vars_yaml", GOOD_VARS)
-def test_dbt_accepts_what_the_cli_accepts(vars_yaml: str, tmp_path: Path) -> None:
+def test_dbt_accepts_what_the_cli_accepts(vars_yaml: str, dbt_cli) -> None:
     """The good values pass dbt's own check too (dbt parse renders every model, no Spark)."""
-    env = dict(os.environ, SEGLOG_SPARK_DIR=str(tmp_path / "spark"), SEGLOG_HOME=str(PROJECT_DIR),
-               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
-    proc = subprocess.run([DBT, "parse", "--vars", vars_yaml], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = dbt_cli[("parse", vars_yaml)]
+    assert proc["returncode"] == 0, proc["output"]
 
 
 def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) -> None:

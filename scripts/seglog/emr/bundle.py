@@ -77,8 +77,8 @@ def build_env(out: Path, work: Path, python: str = sys.executable) -> Path:
     subprocess.run([*pip, "--no-deps", "-r", str(reqs)], check=True)
     subprocess.run([*pip, "--no-deps", str(PROJECT_DIR)], check=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(Path(sys.executable).with_name("venv-pack")), "-p", str(env), "-o", str(out), "--force"],
-                   check=True)
+    venv_pack = str(Path(sys.executable).with_name("venv-pack"))
+    subprocess.run([venv_pack, "-p", str(env), "-o", str(out), "--force", "--quiet"], check=True)
     return out
 
 

@@ -1,0 +1,432 @@
+"""seglog — the project's command line.
+
+    seglog generate     write the sample Segment logs (deterministic from a seed)
+    seglog run          the daily job: dbt build for one KST business date, then the audit
+    seglog audit        print the audit of a date already run
+    seglog check-vars   validate dbt vars without running anything
+    seglog ddl          print the warehouse DDL the loader derives for a date
+    seglog load         load the marts of a run into the local PostgreSQL or Redshift, reconciled
+    seglog reconcile    compare the warehouse's rows per partition with the counts Spark wrote
+    seglog pg           start/stop/status of the local PostgreSQL standing in for Redshift
+    seglog emr          EMR Serverless: the application as code, the job bundle, submissions
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import generator
+from .emr.cli import emr_app
+from .pg_local import pg_app
+from .project import SAMPLE_ROOT, default_vars, spark_dir
+from .run_vars import VarError, parse_date, validate
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.add_typer(pg_app, name="pg")  # seglog pg start|stop|status (scripts/seglog/pg_local.py)
+app.add_typer(emr_app, name="emr")  # seglog emr app|bundle|submit (scripts/seglog/emr/cli.py)
+console = Console() if sys.stdout.isatty() else Console(width=160)
+log = logging.getLogger("seglog")
+
+SAMPLE_START = "2023-11-06"
+SAMPLE_END = "2023-11-10"
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=err, show_path=False)])
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # pyspark's gateway chatter
+
+
+def _fail(message: str, code: int = 2) -> None:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _parse_vars(text: Optional[str]) -> dict:
+    if not text:
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        _fail(f"--vars is not valid YAML/JSON: {exc}. Example: --vars '{{date: 2023-11-08}}'")
+    except ValueError as exc:  # YAML reads an unquoted 2023-02-30 as a date and fails
+        _fail(f"--vars holds an impossible date ({exc}): a date must be a real calendar date in the form "
+              "YYYY-MM-DD, e.g. --vars '{date: 2023-11-08}'")
+    if not isinstance(parsed, dict):
+        _fail(f"--vars must be a mapping, got {text!r}. Example: --vars '{{date: 2023-11-08}}'")
+    return parsed
+
+
+@app.command()
+def generate(
+    root: Path = typer.Option(SAMPLE_ROOT, help="Folder that will hold the source-id folders (…/segment-logs)."),
+    start: str = typer.Option(SAMPLE_START, help="First KST business date (YYYY-MM-DD)."),
+    end: str = typer.Option(SAMPLE_END, help="Last KST business date (YYYY-MM-DD)."),
+    seed: int = typer.Option(42, help="Random seed: the same seed gives byte-identical files."),
+    events_per_day: int = typer.Option(20_000, min=1, help="Events per business date over all sources."),
+    files_per_day: int = typer.Option(48, min=1, max=1440, help="Files per source and received day."),
+    duplicate_rate: float = typer.Option(0.02, min=0, max=1, help="Share of events delivered twice."),
+    malformed_rate: float = typer.Option(0.003, min=0, max=1, help="Share of events followed by a malformed line."),
+    late_rate: float = typer.Option(0.01, min=0, max=1, help="Share of events received 1-3 days late."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when the root already holds a manifest."),
+) -> None:
+    """Write sample Segment logs in the real S3 layout, with faults injected at set rates."""
+    if if_missing and (root / "_manifest.json").exists():
+        console.print(f"sample logs already in {root} (delete the folder or drop --if-missing to rewrite)")
+        return
+    try:
+        d0, d1 = parse_date(start, "start"), parse_date(end, "end")
+    except VarError as exc:
+        _fail(str(exc))
+    if d1 < d0:
+        _fail(f"--end {d1} is before --start {d0}")
+    rates = generator.FaultRates(duplicate=duplicate_rate, malformed=malformed_rate, late=late_rate)
+    t0 = time.perf_counter()
+    with console.status(f"generating {events_per_day:,} events a day, {d0}..{d1}"):
+        result = generator.generate(root, d0, d1, seed=seed, events_per_day=events_per_day,
+                                    files_per_day=files_per_day, rates=rates,
+                                    source_ids=default_vars()["segment_sources"])
+    table = Table(title=f"sample Segment logs in {root}")
+    for col in ("source", "received_day", "files", "lines", "events", "duplicates", "late", "malformed", "bytes"):
+        table.add_column(col, justify="left" if col in ("source", "received_day") else "right")
+    for row in result.summary_rows():
+        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+    console.print(table)
+    console.print(f"{result.total_events:,} events in {time.perf_counter() - t0:.1f} s; manifest {root / '_manifest.json'}")
+
+
+def _print_audit(run_ymd: str) -> None:
+    from .runner import AUDIT_COLUMNS, read_audit
+
+    rows = read_audit(run_ymd)
+    if not rows:
+        _fail(f"no audit for {run_ymd}: run `seglog run --date {run_ymd}` first", code=1)
+    table = Table(title=f"audit of the run for {run_ymd} (owned partitions {rows[0]['owned_from_ymd']}..{rows[0]['owned_to_ymd']})")
+    table.add_column("source")
+    for col in AUDIT_COLUMNS:
+        table.add_column(col.replace("_", " "), justify="right")
+    table.add_column("ties out", justify="center")
+    totals = {c: 0 for c in AUDIT_COLUMNS}
+    for r in rows:
+        ok = r["lines_read"] == r["events_staged"] + r["duplicates"] + r["quarantined"] + r["out_of_window"]
+        table.add_row(r["source_key"], *(f"{r[c]:,}" for c in AUDIT_COLUMNS), "yes" if ok else "[red]NO[/]")
+        for c in AUDIT_COLUMNS:
+            totals[c] += r[c]
+    table.add_row("all", *(f"{totals[c]:,}" for c in AUDIT_COLUMNS), "", style="bold")
+    console.print(table)
+    console.print("lines read = events staged + duplicates + quarantined + out of window "
+                  "(kept aside: outside every run's window, in audit.segment_quarantine)")
+
+
+@app.command()
+def run(
+    date_: Optional[str] = typer.Option(None, "--date", help="KST business date (YYYY-MM-DD); default from dbt_project.yml."),
+    to: Optional[str] = typer.Option(None, "--to", help="Backfill: run every date from --date to this one, in date order."),
+    late_arrival_days: Optional[int] = typer.Option(None, help="Late-arrival window in days (var late_arrival_days)."),
+    vars_: Optional[str] = typer.Option(None, "--vars", help="More dbt vars as YAML, as for dbt --vars."),
+    select: Optional[str] = typer.Option(None, help="dbt --select (default: everything)."),
+) -> None:
+    """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit.
+
+    With --to, a backfill: one dbt build per date, oldest first (first-seen users and
+    retention assume dates are built in order), all in one Spark session."""
+    overrides = _parse_vars(vars_)
+    if date_ is not None:
+        overrides["date"] = date_
+    if late_arrival_days is not None:
+        overrides["late_arrival_days"] = late_arrival_days
+    try:
+        effective = validate(overrides)
+        last = parse_date(to, "to") if to is not None else parse_date(effective["date"])
+    except VarError as exc:
+        _fail(str(exc))
+    first = parse_date(effective["date"])
+    if last < first:
+        _fail(f"--to {last} is before --date {first}")
+    if (last - first).days > 366:
+        _fail(f"--date {first} --to {last} is more than a year of runs; split the backfill")
+    from .runner import DbtFailed, dbt_build, schema_dir
+
+    extra = ["--select", select] if select else []
+    built: set[str] = set()
+    for offset in range((last - first).days + 1):
+        day_vars = dict(effective, date=(first + timedelta(days=offset)).isoformat())
+        log.info("dbt build for %s (late_arrival_days=%s) on local Spark", day_vars["date"],
+                 day_vars["late_arrival_days"])
+        t0 = time.perf_counter()
+        try:
+            result = dbt_build(day_vars, extra)
+        except DbtFailed as exc:
+            _fail(f"{day_vars['date']}: {exc}" + (f" (dates before it are done; resume with --date {day_vars['date']})"
+                                                 if offset else ""), code=1)
+        log.info("dbt build for %s finished in %.0f s", day_vars["date"], time.perf_counter() - t0)
+        built |= {n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]}
+        _print_audit(day_vars["date"])
+    console.print(f"[bold]tables[/] (Spark warehouse {spark_dir() / 'warehouse'}):")
+    by_schema: dict[str, list[str]] = {}
+    for rel in sorted(built):
+        schema, _, name = rel.partition(".")
+        by_schema.setdefault(schema, []).append(name)
+    for schema, names in by_schema.items():
+        console.print(f"  [bold]{schema}[/] ({len(names)}): {', '.join(names)}")
+    console.print(f"Parquet files under {schema_dir('marts').parent}")
+
+
+@app.command()
+def audit(date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date of the run.")) -> None:
+    """Print the audit of a run already done (lines read and where every line went)."""
+    try:
+        d = parse_date(date_)
+    except VarError as exc:
+        _fail(str(exc))
+    _print_audit(d.isoformat())
+
+
+@app.command("check-vars")
+def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/JSON.")) -> None:
+    """Validate dbt vars (the same rules dbt applies) and print the effective values."""
+    try:
+        effective = validate(_parse_vars(vars_))
+    except VarError as exc:
+        _fail(str(exc))
+    console.print_json(json.dumps(effective))
+
+
+def _split(text: Optional[str]) -> list[str]:
+    return [t for t in (text or "").replace(",", " ").split() if t]
+
+
+def _run_dates(date_: str, to: Optional[str]) -> list[date]:
+    try:
+        first = parse_date(date_)
+        last = parse_date(to, "to") if to is not None else first
+    except VarError as exc:
+        _fail(str(exc))
+    if last < first:
+        _fail(f"--to {last} is before --date {first}")
+    if (last - first).days > 366:
+        _fail(f"--date {first} --to {last} is more than a year of runs; split it")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
+    from .loader.source import SourceError, loadable_models, select_models
+
+    try:
+        return select_models(loadable_models(), _split(models), _split(select))
+    except SourceError as exc:
+        _fail(str(exc), code=1)
+    return []
+
+
+MODELS_HELP = "Comma-separated model names (default: every mart and the snapshot)."
+SELECT_HELP = "dbt-style selection, space- or comma-separated: model names and tag:<tag> (e.g. tag:core)."
+
+
+@app.command()
+def ddl(
+    date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows decide the types."),
+    models: Optional[str] = typer.Option(None, help=MODELS_HELP),
+    select: Optional[str] = typer.Option(None, help=SELECT_HELP),
+    dialect: str = typer.Option("redshift", help="redshift (DISTSTYLE/SORTKEY, SUPER) or postgres (jsonb)."),
+) -> None:
+    """Print the CREATE TABLE the loader derives for each model from the Parquet rows of the
+    date: Spark types mapped to the warehouse's, VARCHAR sized from the longest UTF-8 value
+    with headroom, YAML meta overrides and dist/sort keys. Reads target/manifest.json and the
+    warehouse (SEGLOG_WAREHOUSE, default the local Spark warehouse); connects to nothing."""
+    from .loader.ddl import DdlError, create_table
+    from .loader.plan import plan
+    from .loader.redshift_types import TypeMappingError
+    from .loader.source import SourceError, Warehouse
+
+    if dialect not in ("redshift", "postgres"):
+        _fail(f"--dialect {dialect!r}: use redshift or postgres")
+    day = _run_dates(date_, None)[0]
+    try:
+        warehouse = Warehouse.from_env()
+        for model in _chosen_models(models, select):
+            job = plan(model, warehouse, [day], dialect)
+            console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
+                          + (f" of {model.partition}={job.values[0]}" if model.partition else " (whole table)"))
+            console.print(create_table(model.schema, model.table, job.columns, dialect, model.redshift) + ";\n",
+                          highlight=False, markup=False)
+    except (SourceError, TypeMappingError, DdlError) as exc:
+        _fail(str(exc), code=1)
+
+
+@app.command()
+def load(
+    date_: str = typer.Option(default_vars()["date"], "--date",
+                              help="Run date (KST): load every partition the run for this date rewrote (D-L..D, "
+                                   "from its audit row), so the warehouse matches Spark."),
+    to: Optional[str] = typer.Option(None, "--to", help="Last run date of a range (a backfill): --date..--to."),
+    models: Optional[str] = typer.Option(None, help=MODELS_HELP),
+    select: Optional[str] = typer.Option(None, help=SELECT_HELP),
+    target: str = typer.Option("pg_local", help="pg_local: the project's local PostgreSQL (started when needed). "
+                                                "redshift: S3 staging + COPY through the Redshift Data API "
+                                                "(REDSHIFT_WORKGROUP or REDSHIFT_CLUSTER_ID, REDSHIFT_DATABASE, …)."),
+    staging: Optional[str] = typer.Option(None, help="redshift: s3://bucket/prefix for the staged Parquet "
+                                                     "(default $SEGLOG_REDSHIFT_STAGING)."),
+    iam_role: Optional[str] = typer.Option(None, help="redshift: the IAM role ARN COPY reads S3 with "
+                                                      "(default $REDSHIFT_COPY_ROLE_ARN)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL, ALTERs and load statements; load nothing."),
+    results: Path = typer.Option(Path("target/load_results.json"), help="Where to write the results as JSON."),
+) -> None:
+    """Load finished models into the warehouse: derive the column types from the Parquet rows,
+    create or evolve each table (never drop), replace the partitions' rows in one transaction
+    per model, then reconcile row counts and a key checksum per partition with Spark's.
+
+    Exit 1 when a load fails (its previous rows stay) or a count differs. The results table is printed and written as JSON, with a one-line summary for the scheduler."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .loader.data_api import ConfigError
+    from .loader.ddl import DdlError
+    from .loader.run import TARGETS, PostgresTarget, RedshiftTarget, load_all, owned_dates
+    from .loader.source import SourceError, Warehouse
+
+    if target not in TARGETS:
+        _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
+    run_dates = _run_dates(date_, to)
+    chosen = _chosen_models(models, select)
+    try:
+        warehouse = Warehouse.from_env()
+        owned = owned_dates(warehouse, run_dates)  # refuses a date whose run is not in the warehouse
+        if target == "redshift":
+            tgt = RedshiftTarget(staging, iam_role)
+        else:
+            from .pg_local import PgError, conninfo, ensure_running
+
+            try:
+                tgt = PostgresTarget(conninfo() if dry_run else ensure_running())
+            except PgError as exc:
+                _fail(str(exc), code=1)
+    except (SourceError, ConfigError) as exc:
+        hint = ("; `seglog ddl --dialect redshift` prints the derived DDL without any Redshift setting"
+                if dry_run and isinstance(exc, ConfigError) else "")
+        _fail(str(exc) + hint, code=1)
+    if dry_run:
+        from .loader.plan import plan
+
+        for model in chosen:
+            try:
+                job = plan(model, warehouse, owned, tgt.dialect)
+            except Exception as exc:  # noqa: BLE001 - shown, and the other models are still shown
+                console.print(f"-- {model.name}: cannot plan: {exc}", highlight=False, markup=False)
+                continue
+            console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
+                          + (f", partitions {', '.join(job.values)}" if job.partition else " (whole table)"),
+                          highlight=False, markup=False)
+            try:
+                statements = tgt.dry_run(job, model) or ["-- (table up to date)"]
+            except DdlError as exc:  # a change the load would refuse: shown as what the load would say
+                statements = [f"-- the load would stop here: {exc}"]
+            for stmt in statements:
+                console.print(stmt + ("" if stmt.startswith("--") else ";"), highlight=False, markup=False)
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("loading", total=len(chosen))
+        outcome = load_all(chosen, warehouse, run_dates, tgt,
+                           progress=lambda m, step: progress.update(task, description=f"{m}: {step}"),
+                           done=lambda m: progress.advance(task), owned=owned)
+    _print_load(outcome)
+    outcome.write(results)
+    console.print(outcome.summary() + f" (results: {results})", highlight=False)
+    for name, error in outcome.failed:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reconcile(
+    date_: str = typer.Option(default_vars()["date"], "--date", help="Run date (KST) whose counts to check."),
+    expected: str = typer.Option(..., help="Spark's counts: the job's row_counts.json (a path or s3://…)."),
+    target: str = typer.Option("pg_local", help="pg_local or redshift (REDSHIFT_WORKGROUP|REDSHIFT_CLUSTER_ID, …)."),
+    results: Path = typer.Option(Path("target/reconcile_results.json"), help="Where to write the results as JSON."),
+) -> None:
+    """Count the warehouse's rows per model and partition afresh and compare them with the counts
+    Spark SQL wrote at the end of the job. Exit 1 on any difference (the table shows which)."""
+    from .loader.data_api import ConfigError, DataApi
+    from .loader.recount import compare, count_postgres, count_redshift, read_expected
+    from .loader.source import SourceError, loadable_models
+
+    day = _run_dates(date_, None)[0]
+    if target not in ("pg_local", "redshift"):
+        _fail(f"--target {target!r}: use pg_local or redshift")
+    try:
+        spark = read_expected(expected)
+        if spark.get("run_date") != day.isoformat():
+            _fail(f"{expected} holds the counts of the run for {spark.get('run_date')}, not {day}", code=1)
+        models = loadable_models()
+        if target == "redshift":
+            api = DataApi.from_env()
+            counts = compare(spark, models, lambda m, v: count_redshift(api, m, v))
+        else:
+            from .pg_local import PgError, ensure_running
+
+            try:
+                info = ensure_running()
+            except PgError as exc:
+                _fail(str(exc), code=1)
+            counts = compare(spark, models, lambda m, v: count_postgres(info, m, v))
+    except (SourceError, ConfigError) as exc:
+        _fail(str(exc), code=1)
+    table = Table(title=f"Spark vs {target}, run {day}")
+    for col in ("model", "partition", "spark rows", "warehouse rows", "equal"):
+        table.add_column(col, justify="left" if col in ("model", "partition") else "right")
+    for c in counts:
+        table.add_row(c.model, c.partition, f"{c.spark:,}", f"{c.warehouse:,}", "yes" if c.ok else "[red]NO[/]")
+    console.print(table)
+    bad = [c for c in counts if not c.ok]
+    summary = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
+               f"{sum(c.spark for c in counts):,} rows: " + (
+                   "Spark and the warehouse agree" if not bad else
+                   f"{len(bad)} partition(s) differ: " + ", ".join(
+                       f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5])))
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"ok": not bad, "summary": summary, "run_date": day.isoformat(), "target": target,
+                                   "counts": [c.__dict__ for c in counts]}, indent=2))
+    console.print(summary, highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+def _print_load(outcome) -> None:
+    table = Table(title=f"loaded into {outcome.where} (runs {outcome.dates[0]}..{outcome.dates[-1]}, "
+                        f"dates {outcome.owned[0]}..{outcome.owned[-1]})")
+    for col in ("model", "partition", "rows", "bytes", "seconds", "rows/s", "warehouse rows", "reconciled"):
+        table.add_column(col, justify="left" if col in ("model", "partition") else "right")
+    for r in outcome.loaded:
+        for i, c in enumerate(r.checks):
+            first = i == 0
+            table.add_row(r.model if first else "", c.partition, f"{c.rows:,}",
+                          f"{r.bytes:,}" if first else "", f"{r.seconds:.2f}" if first else "",
+                          (f"{r.rows / r.seconds:,.0f}" if r.seconds else "-") if first else "",
+                          f"{c.warehouse_rows:,}", "yes" if c.reconciled else "[red]NO[/]")
+    for name, _ in outcome.failed:
+        table.add_row(name, "", "", "", "", "", "", "[red]FAILED[/]")
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,90 @@
+"""The scheduler's reconciliation: count the warehouse's rows per model and partition afresh and
+compare them with the counts Spark SQL wrote at the end of the job (``row_counts.json``, see
+seglog.emr.job). Independent of the load: it reads neither the loader's results nor the Parquet
+the loader read, so a load that went wrong in a way the loader could not see still shows here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .ddl import quote
+from .source import Model, SourceError
+
+WHOLE = "*"  # the partition label of a model counted whole (no partition column)
+
+
+@dataclass
+class Count:
+    model: str
+    partition: str
+    spark: int
+    warehouse: int
+
+    @property
+    def ok(self) -> bool:
+        return self.spark == self.warehouse
+
+
+def read_expected(location: str) -> dict[str, Any]:
+    """row_counts.json from a local path or s3://bucket/key."""
+    if location.startswith("s3://"):
+        import boto3
+
+        bucket, _, key = location[len("s3://"):].partition("/")
+        try:
+            body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported with what to do
+            raise SourceError(f"cannot read Spark's counts at {location} ({exc.__class__.__name__}: {exc}): did "
+                              "the job for that date finish?") from None
+        return json.loads(body)
+    path = Path(location)
+    if not path.is_file():
+        raise SourceError(f"no Spark counts at {location}: did the job for that date finish?")
+    return json.loads(path.read_text())
+
+
+def count_sql(model: Model, values: list[str], placeholder: Callable[[int], str]) -> str:
+    target = f"{quote(model.schema)}.{quote(model.table)}"
+    if model.partition is None:
+        return f"select '{WHOLE}', count(*) from {target}"
+    part = quote(model.partition)
+    text = f"to_char({part}, 'YYYY-MM-DD')" if model.partition_type == "date" else f"cast({part} as varchar)"
+    cast = "cast({} as date)" if model.partition_type == "date" else "{}"
+    in_list = ", ".join(cast.format(placeholder(i)) for i in range(len(values)))
+    return f"select {text}, count(*) from {target} where {part} in ({in_list}) group by 1"
+
+
+def count_postgres(conninfo: dict[str, Any], model: Model, values: list[str]) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(**conninfo) as conn:
+        if not conn.execute("select to_regclass(%s)", (f"{quote(model.schema)}.{quote(model.table)}",)).fetchone()[0]:
+            return {}
+        rows = conn.execute(count_sql(model, values, lambda i: "%s"), values if model.partition else ()).fetchall()
+    return {str(v): int(n) for v, n in rows}
+
+
+def count_redshift(api: Any, model: Model, values: list[str]) -> dict[str, int]:
+    params = {f"p{i}": v for i, v in enumerate(values)} if model.partition else None
+    rows = api.execute(count_sql(model, values, lambda i: f":p{i}"), params)
+    return {str(v): int(n) for v, n in rows}
+
+
+def compare(expected: dict[str, Any], models: dict[str, Model],
+            count: Callable[[Model, list[str]], dict[str, int]]) -> list[Count]:
+    """Spark's counts against the warehouse's, per model and partition (a missing partition or
+    table counts 0 rows in the warehouse)."""
+    out: list[Count] = []
+    for name, partitions in sorted(expected["models"].items()):
+        if name not in models:
+            raise SourceError(f"Spark counted {name}, which the manifest does not list as loadable: "
+                              f"is the manifest from the same run?")
+        model = models[name]
+        values = [] if model.partition is None else sorted(partitions)
+        found = count(model, values)
+        out += [Count(name, part, int(n), found.get(part, 0)) for part, n in sorted(partitions.items())]
+    return out

@@ -1,0 +1,181 @@
+"""Load a set of models for a set of run dates into one target, and report what happened.
+
+The target is ``pg_local`` (the project's PostgreSQL, see postgres.py) or ``redshift`` (S3 +
+COPY through the Data API, see redshift.py). Each model is one load (one transaction) covering
+every partition the runs rewrote; a model that fails does not stop the others, and the results
+(rows, bytes, seconds, reconciliation per partition) are returned for the table and the JSON
+that the scheduler posts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import pyarrow as pa
+
+from .data_api import ConfigError
+from .ddl import DdlError, create_table, evolve
+from .plan import Step, TableLoad, plan_partitions
+from .postgres import LoadError
+from .reconcile import LoadResult
+from .redshift_types import TypeMappingError
+from .source import Model, SourceError, Warehouse
+
+TARGETS = ("pg_local", "redshift")
+
+
+class Target(Protocol):
+    name: str
+    where: str  # for the results table's title
+
+    def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult: ...
+
+    def dry_run(self, job: TableLoad, model: Model) -> list[str]: ...
+
+
+class PostgresTarget:
+    name = "pg_local"
+    dialect = "postgres"
+
+    def __init__(self, conninfo: dict[str, Any]):
+        self.conninfo = conninfo
+        self.where = f"PostgreSQL {conninfo['host']}:{conninfo['port']}/{conninfo['dbname']}"
+
+    def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
+        from .postgres import load
+
+        return load(self.conninfo, job, step)
+
+    def dry_run(self, job: TableLoad, model: Model) -> list[str]:
+        import psycopg
+
+        from .postgres import existing_columns
+
+        try:
+            with psycopg.connect(**self.conninfo, connect_timeout=3) as conn:
+                have = existing_columns(conn, job.schema, job.table)
+        except psycopg.OperationalError:
+            have = {}
+        ddl = evolve(job.schema, job.table, have, job.columns).statements if have else [
+            create_table(job.schema, job.table, job.columns, "postgres")]
+        where = "" if job.partition is None else f" where {job.partition} in ({', '.join(map(repr, job.values))})"
+        return ddl + [f"-- then one transaction: COPY … FROM STDIN into a temp table, delete from {job.target}{where}, "
+                      "insert the staged rows"]
+
+
+class RedshiftTarget:
+    name = "redshift"
+    dialect = "redshift"
+
+    def __init__(self, staging_uri: str | None = None, iam_role: str | None = None, loader: Any = None):
+        from .redshift import RedshiftLoader, Staging
+
+        staging = Staging.from_env(staging_uri, iam_role)
+        self.loader = loader or RedshiftLoader.from_env(staging)
+        conn = self.loader.api.connection
+        self.where = f"Redshift {conn.workgroup or conn.cluster_id}/{conn.database}"
+
+    def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
+        return self.loader.load(job, model.redshift, step)
+
+    def dry_run(self, job: TableLoad, model: Model) -> list[str]:
+        from .redshift import batch_statements, ddl_statements
+
+        try:
+            have = self.loader.existing_columns(job)
+            note = []
+        except Exception as exc:  # a dry run must work without AWS access: show the plan for a new table
+            have, note = {}, [f"-- (the table's current columns could not be read: {exc.__class__.__name__}; "
+                              "shown as a new table)"]
+        stage = self.loader.staging.uri(self.loader.staging.load_prefix(job, self.loader.load_id))
+        return note + ddl_statements(job, have, model.redshift) + [
+            "-- then one transaction (Data API batch):"] + batch_statements(
+            job, stage if job.data.num_rows else None, self.loader.staging.iam_role)
+
+
+@dataclass
+class Outcome:
+    target: str
+    where: str
+    dates: list[date]  # run dates asked for
+    owned: list[date]  # the dates their runs rewrote (what was loaded)
+    loaded: list[LoadResult] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (model, error)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and all(r.reconciled for r in self.loaded)
+
+    def summary(self) -> str:
+        rows = sum(r.rows for r in self.loaded)
+        parts = sum(len(r.checks) for r in self.loaded)
+        bad = [r.model for r in self.loaded if not r.reconciled]
+        text = (f"{len(self.loaded)} model(s), {parts} partition(s), {rows:,} rows loaded into {self.target} "
+                f"for {self.owned[0]}..{self.owned[-1]}" if self.owned else f"nothing loaded into {self.target}")
+        if bad:
+            text += f"; NOT reconciled: {', '.join(bad)}"
+        if self.failed:
+            text += f"; FAILED: {', '.join(m for m, _ in self.failed)}"
+        return text + ("; all reconciled" if self.ok else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "summary": self.summary(), "target": self.target, "where": self.where,
+                "dates": [d.isoformat() for d in self.dates], "owned_dates": [d.isoformat() for d in self.owned],
+                "loaded": [r.as_json() for r in self.loaded],
+                "failed": [{"model": m, "error": e} for m, e in self.failed]}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False))
+
+
+def owned_dates(warehouse: Warehouse, run_dates: list[date]) -> list[date]:
+    """Every date the runs for ``run_dates`` rewrote, from their audit rows."""
+    return sorted({d for run in run_dates for d in warehouse.owned_dates(run)})
+
+
+CHUNK = 7  # partitions per transaction: a backfill holds a week of one model in memory, not a year
+
+
+def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], target: Target,
+             progress: Callable[[str, str], None] = lambda model, step: None,
+             done: Callable[[str], None] = lambda model: None, owned: list[date] | None = None) -> Outcome:
+    """Load each model, at most CHUNK partitions per transaction; a failure is recorded and the
+    next model goes on (the results are always complete enough to write). ``owned``: the runs'
+    dates from owned_dates, when the caller has read them already."""
+    owned = owned if owned is not None else owned_dates(warehouse, run_dates)
+    outcome = Outcome(target.name, target.where, run_dates, owned)
+    dialect = getattr(target, "dialect", "postgres")
+    for model in models:
+        values = model.partition_values(owned)
+        chunks = [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)] or [[]]
+        parts: list[LoadResult] = []
+        error = None
+        for chunk in chunks:
+            progress(model.name, "reading the Parquet rows and deriving types"
+                     + (f" ({chunk[0]}..{chunk[-1]})" if len(chunks) > 1 else ""))
+            try:
+                job = plan_partitions(model, warehouse, chunk, dialect)
+                parts.append(target.load(job, model, lambda step, m=model.name: progress(m, step)))
+            except (SourceError, TypeMappingError, DdlError, LoadError, ConfigError) as exc:
+                error = str(exc)
+            except (pa.ArrowException, OSError) as exc:  # reading the Spark table's files, or converting its rows
+                error = (f"{model.name}: reading or converting its rows failed ({exc.__class__.__name__}: "
+                         f"{str(exc)[:300]}); nothing of these partitions was loaded, their previous rows are intact")
+            except Exception as exc:  # noqa: BLE001 - a bug must not lose the other models' results
+                error = (f"{model.name}: unexpected {exc.__class__.__name__}: {str(exc)[:300]}; the load of "
+                         f"{', '.join(chunk) or 'the table'} may not have completed: load again (safe to repeat)")
+            if error:
+                if parts:
+                    error += f" (the partitions before {chunk[0]} were loaded)"
+                break
+        if parts:
+            outcome.loaded.append(LoadResult.merged(parts))
+        if error:
+            outcome.failed.append((model.name, error))
+        done(model.name)
+    return outcome

@@ -1,0 +1,77 @@
+"""Validation of the dbt vars, for the CLI: refuse a bad value before dbt or Spark start.
+
+The same rules are enforced inside dbt by macros/vars/validate_run_vars.sql (for users who
+call dbt directly); tests/python/test_run_vars.py checks both sides agree.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from .project import default_vars
+
+SOURCE_ID = re.compile(r"[A-Za-z0-9_-]+")
+ROOT = re.compile(r"[A-Za-z0-9_./:@+=-]+")
+SOURCE_KEYS = ("web", "app", "procedure")
+
+
+class VarError(ValueError):
+    """A var value that the pipeline refuses; the message says the right form."""
+
+
+def parse_date(value: Any, name: str = "date") -> date:
+    if isinstance(value, datetime):  # YAML reads 2023-11-08T10:00:00 as a datetime: not a date
+        raise VarError(f"Invalid var '{name}': {value!r} — a date, not a time: use YYYY-MM-DD, e.g. 2023-11-08")
+    if isinstance(value, date):
+        return value
+    text = str(value).strip() if value is not None else ""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise VarError(f"Invalid var '{name}': {value!r} — must be a real calendar date in the form "
+                       f"YYYY-MM-DD, e.g. 2023-11-08")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise VarError(f"Invalid var '{name}': {value!r} — not a real calendar date; use YYYY-MM-DD, "
+                       f"e.g. 2023-11-08") from None
+
+
+def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The effective vars (defaults from dbt_project.yml, then overrides), validated and normalised."""
+    merged = dict(default_vars())
+    merged.update(overrides or {})
+    unknown = sorted(set(merged) - set(default_vars()))
+    if unknown:
+        raise VarError(f"Unknown var(s) {', '.join(unknown)}; known vars: {', '.join(sorted(default_vars()))}")
+    out: dict[str, Any] = {"date": parse_date(merged.get("date")).isoformat()}
+
+    late = merged.get("late_arrival_days")
+    if isinstance(late, bool) or not isinstance(late, int) or not 0 <= late <= 30:
+        raise VarError(f"Invalid var 'late_arrival_days': {late!r} — must be a whole number of days from 0 to 30")
+    out["late_arrival_days"] = late
+
+    gap = merged.get("session_inactivity_minutes")
+    if isinstance(gap, bool) or not isinstance(gap, int) or not 1 <= gap <= 1440:
+        raise VarError(f"Invalid var 'session_inactivity_minutes': {gap!r} — must be a whole number of minutes "
+                       "from 1 to 1440")
+    out["session_inactivity_minutes"] = gap
+
+    root = merged.get("segment_root")
+    if not isinstance(root, str) or not ROOT.fullmatch(root):
+        raise VarError(f"Invalid var 'segment_root': {root!r} — must be a path or s3:// URL made of letters, "
+                       "digits and _ . / : @ + = -")
+    out["segment_root"] = root.rstrip("/")
+
+    sources = merged.get("segment_sources")
+    if not isinstance(sources, dict) or sorted(sources) != sorted(SOURCE_KEYS):
+        raise VarError(f"Invalid var 'segment_sources': {sources!r} — must map exactly the keys web, app and "
+                       "procedure to Segment source ids")
+    for key, source_id in sources.items():
+        if not isinstance(source_id, str) or not SOURCE_ID.fullmatch(source_id):
+            raise VarError(f"Invalid var 'segment_sources.{key}': {source_id!r} — a Segment source id is letters, "
+                           "digits, _ and - only")
+    if len(set(sources.values())) != 3:
+        raise VarError("Invalid var 'segment_sources': the three sources need three different source ids")
+    out["segment_sources"] = dict(sources)
+    return out

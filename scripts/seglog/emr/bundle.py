@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -75,7 +76,12 @@ def build_env(out: Path, work: Path, python: str = sys.executable) -> Path:
     reqs.write_text("\n".join(job_requirements()) + "\n")
     pip = [str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--no-deps", "-r", str(reqs)], check=True)
-    subprocess.run([*pip, "--no-deps", str(PROJECT_DIR)], check=True)
+    # seglog from a copy of its sources: setuptools leaves a build/ folder wherever it builds
+    src = work / "seglog-src"
+    shutil.copytree(PROJECT_DIR / "scripts" / "seglog", src / "scripts" / "seglog",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(PROJECT_DIR / "pyproject.toml", src / "pyproject.toml")
+    subprocess.run([*pip, "--no-deps", str(src)], check=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     venv_pack = str(Path(sys.executable).with_name("venv-pack"))
     subprocess.run([venv_pack, "-p", str(env), "-o", str(out), "--force", "--quiet"], check=True)

@@ -263,12 +263,10 @@ with DAG(
                          "--target", cfg.get("load_target", "redshift"), "--results", results],
                         _loader_env(cfg, business_date))
             except RuntimeError:
-                try:
-                    with open(results, encoding="utf-8") as fh:
-                        summary = json.load(fh)["summary"]
-                except (OSError, ValueError, KeyError):
+                if not os.path.exists(results):  # it failed before comparing: its own error says why
                     raise
-                raise RuntimeError(f"Spark and the warehouse differ: {summary}") from None
+                with open(results, encoding="utf-8") as fh:
+                    raise RuntimeError(f"Spark and the warehouse differ: {json.load(fh)['summary']}") from None
             with open(results, encoding="utf-8") as fh:
                 checked = json.load(fh)
         return {"summary": checked["summary"], "partitions": len(checked["counts"])}

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
-from .reconcile import LoadResult, checks, checksum_sql, label
+from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
 from .redshift_types import ColumnType
 
 
@@ -164,7 +164,7 @@ def warehouse_side(conninfo: dict[str, Any], job: TableLoad) -> dict[str, tuple[
                 rows = [(None, *conn.execute(f"select count(*), {checksum} from {job.target}").fetchone())]
             else:
                 part = quote(job.partition)
-                text = f"to_char({part}, 'YYYY-MM-DD')" if job.partition_type == "date" else f"{part}::text"
+                text = partition_text(part, job.partition_type)
                 rows = conn.execute(f"select {text}, count(*), {checksum} from {job.target} "
                                     f"where {part} = any(%s) group by 1", (job.typed_values(),)).fetchall()
     except psycopg.Error as exc:

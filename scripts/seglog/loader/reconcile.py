@@ -114,6 +114,12 @@ def checksum_sql(schema: pa.Schema, grain: list[str], dialect: str) -> str:
     return f"coalesce(sum(('x' || substr(md5({text}), 1, 8))::bit(32)::bigint), 0)"
 
 
+def partition_text(column_sql: str, partition_type: str) -> str:
+    """SQL rendering a (quoted) partition column as its folder-name text, alike in PostgreSQL and
+    Redshift: a DATE as YYYY-MM-DD, anything else cast to varchar."""
+    return f"to_char({column_sql}, 'YYYY-MM-DD')" if partition_type == "date" else f"cast({column_sql} as varchar)"
+
+
 def label(partition: str | None, value: Any) -> str:
     return "(whole table)" if partition is None else f"{partition}={value}"
 

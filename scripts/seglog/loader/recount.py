@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .ddl import quote
+from .reconcile import partition_text
 from .source import Model, SourceError
 
 WHOLE = "*"  # the partition label of a model counted whole (no partition column)
@@ -52,7 +53,7 @@ def count_sql(model: Model, values: list[str], placeholder: Callable[[int], str]
     if model.partition is None:
         return f"select '{WHOLE}', count(*) from {target}"
     part = quote(model.partition)
-    text = f"to_char({part}, 'YYYY-MM-DD')" if model.partition_type == "date" else f"cast({part} as varchar)"
+    text = partition_text(part, model.partition_type)
     cast = "cast({} as date)" if model.partition_type == "date" else "{}"
     in_list = ", ".join(cast.format(placeholder(i)) for i in range(len(values)))
     return f"select {text}, count(*) from {target} where {part} in ({in_list}) group by 1"

@@ -37,7 +37,7 @@ from .data_api import ConfigError, DataApi, StatementFailed
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
 from .postgres import LoadError, truncated
-from .reconcile import LoadResult, checks, checksum_sql, label
+from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
 
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_.=/-]*)?")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
@@ -143,7 +143,7 @@ def reconcile_statement(job: TableLoad) -> str:
     if job.partition is None:
         return f"select cast(null as varchar), count(*), {checksum} from {job.target}"
     part = quote(job.partition)
-    text = f"to_char({part}, 'YYYY-MM-DD')" if job.partition_type == "date" else f"cast({part} as varchar)"
+    text = partition_text(part, job.partition_type)
     return (f"select {text}, count(*), {checksum} from {job.target} "
             f"where {part} in ({_in_list(job)}) group by 1")
 

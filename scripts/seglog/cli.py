@@ -139,6 +139,7 @@ def run(
     late_arrival_days: Optional[int] = typer.Option(None, help="Late-arrival window in days (var late_arrival_days)."),
     vars_: Optional[str] = typer.Option(None, "--vars", help="More dbt vars as YAML, as for dbt --vars."),
     select: Optional[str] = typer.Option(None, help="dbt --select (default: everything)."),
+    unit_tests: bool = typer.Option(False, "--unit-tests", help="Also run dbt's unit tests (once, with the first date's build)."),
 ) -> None:
     """The daily job: validate the vars, dbt build on local Spark, print the tables and the audit.
 
@@ -169,7 +170,7 @@ def run(
                  day_vars["late_arrival_days"])
         t0 = time.perf_counter()
         try:
-            result = dbt_build(day_vars, extra)
+            result = dbt_build(day_vars, extra, unit_tests=unit_tests and offset == 0)
         except DbtFailed as exc:
             _fail(f"{day_vars['date']}: {exc}" + (f" (dates before it are done; resume with --date {day_vars['date']})"
                                                  if offset else ""), code=1)

@@ -46,7 +46,7 @@ EARLY: dict[str, object] = {}  # what the tables held after the run for 2023-11-
 
 
 def _build(root: Path, run_date: str) -> None:
-    """dbt build: models, unit tests, data tests."""
+    """dbt build: models and data tests (the unit tests run once, in `make dbt-test`)."""
     dbt_build({"date": run_date, "segment_root": str(root)})
 
 

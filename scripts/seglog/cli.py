@@ -425,6 +425,11 @@ def _print_load(outcome) -> None:
     console.print(table)
 
 
+from .parity.cli import parity as _parity  # noqa: E402 - seglog parity (scripts/seglog/parity/cli.py)
+
+app.command("parity")(_parity)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

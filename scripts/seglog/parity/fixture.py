@@ -244,6 +244,10 @@ def handmade() -> list[Delivery]:
     web(_page("p-gap-1", "2020-12-30T00:00:00.000Z", "a-par-gap", "/home", "Home"))
     web(_page("p-gap-2", "2020-12-30T00:30:00.000Z", "a-par-gap", "/search", "Search"))
     web(_page("p-gap-3", "2020-12-30T01:00:00.001Z", "a-par-gap", "/events", "EventsEvent"))
+    # Whole seconds as Redshift's datediff('second') counts them, boundaries crossed: 03:00:00.900
+    # to 03:00:01.100 is 1 s though 0.2 s passed (Spark's timestampdiff(SECOND, …) says 0).
+    web(_page("p-sub-1", "2020-12-30T03:00:00.900Z", "a-par-subsec", "/home", "Home"))
+    web(_page("p-sub-2", "2020-12-30T03:00:01.100Z", "a-par-subsec", "/search", "Search"))
     # Only a userId (sessionised by it), and neither id (not sessionised, still in segment_log).
     web(_page("p-uonly-1", "2020-12-30T05:00:00.000Z", None, "/mypage", "MyPage", userId="u-par-only"))
     web(_track("p-uonly-2", "2020-12-30T05:05:00.000Z", None, "Button Clicked", userId="u-par-only",

@@ -150,8 +150,9 @@ def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) 
 
     seen = {}
 
-    def fake_build(vars_, extra=()):
+    def fake_build(vars_, extra=(), unit_tests=False):
         seen["vars"] = json.loads(json.dumps(vars_))
+        seen["unit_tests"] = unit_tests
         return seglog.runner.BuildResult(success=True, nodes=[])
 
     monkeypatch.setattr(seglog.runner, "dbt_build", fake_build)
@@ -159,3 +160,18 @@ def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) 
     result = CliRunner().invoke(app, ["run", "--vars", "{date: 2023-11-08, late_arrival_days: 2}"])
     assert result.exit_code == 0, result.output
     assert seen["vars"]["date"] == "2023-11-08" and seen["vars"]["late_arrival_days"] == 2
+    assert seen["unit_tests"] is False  # the daily job skips dbt's unit tests
+
+
+def test_cli_run_unit_tests_run_once_with_the_first_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`seglog run --unit-tests --date D --to D+2`: unit tests with D's build only (they never read the date's data)."""
+    import seglog.cli
+    import seglog.runner
+
+    calls = []
+    monkeypatch.setattr(seglog.runner, "dbt_build", lambda vars_, extra=(), unit_tests=False:
+                        calls.append((vars_["date"], unit_tests)) or seglog.runner.BuildResult(success=True, nodes=[]))
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    result = CliRunner().invoke(app, ["run", "--unit-tests", "--date", "2023-11-06", "--to", "2023-11-08"])
+    assert result.exit_code == 0, result.output
+    assert calls == [("2023-11-06", True), ("2023-11-07", False), ("2023-11-08", False)]

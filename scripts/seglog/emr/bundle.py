@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import shutil
 import subprocess
@@ -49,12 +50,13 @@ def _dbt_files(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
 def project_archive(project_dir: Path = PROJECT_DIR) -> bytes:
     """The dbt project as a .tar.gz, with profiles.example.yml as its profiles.yml (only env_var()s)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    # gzip's header carries a timestamp: 0, so the same files give the same bytes at any time
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         for part in PROJECT_PARTS:
             path = project_dir / part
             if path.exists():
                 tar.add(path, arcname=part, filter=_dbt_files)
-        tar.add(project_dir / "profiles.example.yml", arcname="profiles.yml")
+        tar.add(project_dir / "profiles.example.yml", arcname="profiles.yml", filter=_dbt_files)
     return buf.getvalue()
 
 

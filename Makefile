@@ -84,10 +84,10 @@ dag-test: venv airflow-venv profiles.yml sample ## The DAG's tests in the Airflo
 # consecutive dates with every dbt test, one dbt build fewer.
 # The checks run as two streams side by side, each line prefixed with its stream's name: one
 # stream alone leaves a third of the 2 cores idle (JVM round trips, dbt's Python, metastore
-# calls), and the streams share no warehouse, target/ or port (each has its own).
+# calls), and the streams share no warehouse, dbt target/ or log dir, or port (each has its own).
 #   warehouse: dbt-test (11-06..07) -> dag-test (11-08 on that warehouse)
-#   checks:    lint -> pytest
-test: ## Every check: lint, dbt build with all tests (3 dates), pytest, the DAG tests
+#   checks:    lint -> parity (legacy Redshift SQL vs the models) -> pytest
+test: ## Every check: lint, dbt build with all tests (3 dates), pytest, the DAG tests, the parity harness
 	$(MAKE) --no-print-directory -j2 venv airflow-venv
 	$(MAKE) --no-print-directory profiles.yml sample browser
 	$(MAKE) --no-print-directory -j2 test-warehouse test-checks
@@ -96,10 +96,12 @@ test: ## Every check: lint, dbt build with all tests (3 dates), pytest, the DAG 
 # The two streams of `make test` (not meant to be run alone; their prerequisites are made by `test`).
 .PHONY: test-warehouse test-checks
 test-warehouse:
-	{ $(MAKE) --no-print-directory dbt-test DBT_TEST_LAST=2023-11-07 KEEP_WAREHOUSE=1 && \
+	{ DBT_TARGET_PATH=$(CURDIR)/target/warehouse-stream DBT_LOG_PATH=$(CURDIR)/logs/warehouse-stream \
+	  $(MAKE) --no-print-directory dbt-test DBT_TEST_LAST=2023-11-07 KEEP_WAREHOUSE=1 && \
 	  SEGMENT_DAILY_SPARK_DIR=$(CI_SPARK_DIR) $(MAKE) --no-print-directory dag-test; } 2>&1 | sed -u 's/^/[warehouse] /'
 test-checks:
-	{ $(MAKE) --no-print-directory lint && $(MAKE) --no-print-directory pytest; } 2>&1 | sed -u 's/^/[checks] /'
+	{ $(MAKE) --no-print-directory lint && $(MAKE) --no-print-directory parity && \
+	  $(MAKE) --no-print-directory pytest; } 2>&1 | sed -u 's/^/[checks] /'
 
 REHEARSE_DATE ?= $(or $(DATE),2023-11-08)
 rehearse: venv airflow-venv profiles.yml sample ## Run the DAG end to end for DATE with dag.test(): moto S3/EMR, local Spark, local PostgreSQL, a recording Slack

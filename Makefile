@@ -129,7 +129,7 @@ pg-status: venv ## Is the local PostgreSQL running, on which port, where are its
 # SQL exists so far (extend it with each new file); `make parity PARITY_ONLY=` compares all of
 # Q01-Q17 and fails on any without legacy SQL. PARITY_ARGS=--reuse-spark skips the dbt run when
 # the warehouse already holds this fixture's marts (see legacy/README.md).
-PARITY_ONLY ?= segment_log,segment_log_session,procedure_log,daily_active_users,active_users_rolling,sessions_daily,new_vs_returning_daily,retention_weekly_cohorts,page_views_daily,article_views_daily,hospital_engagement_daily,button_clicks_daily,hourly_traffic,promotion_performance_daily,traffic_sources_daily,device_breakdown_daily
+PARITY_ONLY ?= segment_log,segment_log_session,procedure_log,daily_active_users,active_users_rolling,sessions_daily,new_vs_returning_daily,retention_weekly_cohorts,page_views_daily,article_views_daily,hospital_engagement_daily,button_clicks_daily,hourly_traffic,promotion_performance_daily,traffic_sources_daily,device_breakdown_daily,search_keywords_daily
 PARITY_ARGS ?=
 parity: venv profiles.yml ## Legacy Redshift SQL (PostgreSQL + shim) vs the dbt models on Spark over a fixture (PARITY_ONLY=, PARITY_ARGS=)
 	$(BIN)/seglog pg start

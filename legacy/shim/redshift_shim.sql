@@ -272,3 +272,101 @@ create aggregate avg(bigint) (sfunc = _avg_int_step, stype = numeric[], finalfun
 -- Without WITHIN GROUP the order of the list is undefined in both databases.
 create aggregate listagg(text, text) (sfunc = pg_catalog.string_agg_transfn, stype = internal,
                                       finalfunc = pg_catalog.string_agg_finalfn);
+
+-- ---------------------------------------------------------------------------------------
+-- F_URL_DECODE(varchar) → VARCHAR: the URL-decoded text ('+' is a space, %XX a byte, the bytes
+-- read as UTF-8). Not a Redshift built-in (Redshift has no URL decoding at all): on Redshift it
+-- is the analytics team's scalar Python UDF (f_ is the prefix Redshift reserves for UDFs), which
+-- search_keywords_daily (Q14) uses to read the Korean keywords of ?q=… query strings:
+--
+--   create or replace function f_url_decode(s varchar(max)) returns varchar(max) immutable as $$
+--       import urllib
+--       if s is None:
+--           return None
+--       if isinstance(s, unicode):
+--           s = s.encode('utf-8')
+--       return urllib.unquote_plus(s).decode('utf-8', 'replace')
+--   $$ language plpythonu;
+--
+-- (AWS is retiring Python UDFs in favour of Lambda UDFs; the same few lines of Python run there.)
+-- What it returns, and the shim with it: '+' → ' '; '%' and two hex digits (either case) → that
+-- byte ('%2B' is a '+', not a space); a '%' not followed by two hex digits is kept as it is
+-- (urllib's unquote: '50%' stays '50%'); other characters unchanged; then the bytes are read as
+-- UTF-8 with every ill-formed sequence replaced by U+FFFD, one per maximal ill-formed subpart
+-- (Unicode's recommended practice, which Python's 'replace' handler and Java's decoder follow:
+-- the truncated '%ED%8A' of '…%EB%9E%80%ED%8A' gives one U+FFFD after '임플란'; Python 2.7's
+-- decoder may differ on rarer forms, such as encoded surrogates, that search keys do not send).
+-- NULL gives NULL. The shim is plpgsql (the local PostgreSQL has no plpython).
+create function _utf8_decode_replace(b bytea) returns text
+language plpgsql immutable strict parallel safe as $$
+declare
+    result text := '';
+    n int := length(b);
+    i int := 0;       -- get_byte is 0-based
+    lead_byte int;
+    need int;         -- continuation bytes the lead byte announces
+    j int;
+    lo int;
+    hi int;
+begin
+    while i < n loop
+        lead_byte := get_byte(b, i);
+        if lead_byte < 128 then need := 0;
+        elsif lead_byte between 194 and 223 then need := 1;   -- C2..DF
+        elsif lead_byte between 224 and 239 then need := 2;   -- E0..EF
+        elsif lead_byte between 240 and 244 then need := 3;   -- F0..F4
+        else                                                  -- 80..C1, F5..FF: never a lead byte
+            result := result || chr(65533);
+            i := i + 1;
+            continue;
+        end if;
+        j := 1;
+        while j <= need and i + j < n loop
+            lo := 128; hi := 191;                               -- 80..BF, narrower after E0/ED/F0/F4
+            if j = 1 then
+                if lead_byte = 224 then lo := 160;              -- E0 A0..BF (no overlong forms)
+                elsif lead_byte = 237 then hi := 159;           -- ED 80..9F (no surrogates)
+                elsif lead_byte = 240 then lo := 144;           -- F0 90..BF (no overlong forms)
+                elsif lead_byte = 244 then hi := 143;           -- F4 80..8F (nothing above U+10FFFF)
+                end if;
+            end if;
+            exit when get_byte(b, i + j) not between lo and hi;
+            j := j + 1;
+        end loop;
+        if j > need then                                        -- a well-formed character
+            result := result || convert_from(substring(b from i + 1 for need + 1), 'UTF8');
+            i := i + need + 1;
+        else                                                    -- its maximal ill-formed subpart
+            result := result || chr(65533);
+            i := i + j;
+        end if;
+    end loop;
+    return result;
+end $$;
+
+create function f_url_decode(s text) returns text
+language plpgsql immutable strict parallel safe as $$
+declare
+    raw bytea := '';
+    n int := length(s);
+    i int := 1;
+    c text;
+begin
+    if position('%' in s) = 0 and position('+' in s) = 0 then
+        return s;
+    end if;
+    while i <= n loop
+        c := substr(s, i, 1);
+        if c = '+' then
+            raw := raw || '\x20'::bytea;
+            i := i + 1;
+        elsif c = '%' and substr(s, i + 1, 2) ~ '^[0-9A-Fa-f]{2}$' then
+            raw := raw || decode(substr(s, i + 1, 2), 'hex');
+            i := i + 3;
+        else
+            raw := raw || convert_to(c, 'UTF8');
+            i := i + 1;
+        end if;
+    end loop;
+    return _utf8_decode_replace(raw);
+end $$;

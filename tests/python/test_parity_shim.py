@@ -3,6 +3,7 @@ parity harness uses (redshift_shim, pg_catalog, public), on a scratch PostgreSQL
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterator
@@ -101,6 +102,18 @@ def one(conn: psycopg.Connection, query: str) -> Any:
     # integer division is integer division in Redshift and PostgreSQL (not in Spark)
     ("1 / 4", 0),
     ("(select listagg(x, ',') from (values ('a')) v(x))", "a"),
+    # F_URL_DECODE (the team's Python UDF on Redshift): '+' is a space, %XX a byte (either case), bytes as
+    # UTF-8; a bad escape is kept; an ill-formed sequence is one U+FFFD (the fixture's truncated keyword)
+    ("f_url_decode('%EC%9E%84%ED%94%8C%EB%9E%80%ED%8A%B8')", "임플란트"),
+    ("f_url_decode('%EC%B9%98%EA%B3%BC+%EA%B5%90%EC%A0%95')", "치과 교정"),
+    ("f_url_decode('%EC%9E%84%ED%94%8C%EB%9E%80%ED%8A')", "임플란\ufffd"),
+    ("f_url_decode('100%25+sure%2b')", "100% sure+"),
+    ("f_url_decode('50% off %zz%4')", "50% off %zz%4"),
+    ("f_url_decode('교정 Implant')", "교정 Implant"),
+    ("f_url_decode('%F0%9F%A6%B7')", "\U0001F9B7"),
+    ("f_url_decode('%C0%AF%80')", "\ufffd\ufffd\ufffd"),  # an overlong form, a lone continuation byte
+    ("f_url_decode('')", ""),
+    ("f_url_decode(null)", None),
     # the calendar keys of QUERIES.md, as the legacy queries write them
     ("to_char(dateadd('day', 1, '2021-01-02 23:59:59.999'::timestamp), 'IYYY-IW')", "2020-53"),
     ("to_char(dateadd('day', 1, '2021-01-03 00:00:00'::timestamp), 'IYYY-IW')", "2021-01"),
@@ -111,6 +124,14 @@ def one(conn: psycopg.Connection, query: str) -> Any:
 ])
 def test_redshift_results(shim: psycopg.Connection, query: str, expected: Any) -> None:
     assert one(shim, f"select {query}") == expected
+
+
+def test_url_decode_is_pythons_unquote_plus(shim: psycopg.Connection) -> None:
+    # the UDF's body on Redshift is urllib's unquote_plus and a UTF-8 decode with 'replace'
+    samples = ["?q=%EC%B9%98%EA%B3%BC", "a+b%zz", "%c3%a9%E0%80%AF", "%ED%A0%80", "%F4%90%80%80", "x%E2%82y",
+               "%F0%9F%A6", "%F5%80+", "%%41", "%4", "+%2B+"]
+    for text in samples:
+        assert one(shim, f"select f_url_decode('{text}')") == urllib.parse.unquote_plus(text, errors="replace"), text
 
 
 def test_types_are_redshifts(shim: psycopg.Connection) -> None:

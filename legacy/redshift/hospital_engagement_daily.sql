@@ -90,7 +90,7 @@ named as (
         mentions.*,
         row_number() over (
             partition by hospital_id
-            order by case when hospital_name is not null then 0 else 1 end, event_at_utc desc, message_id desc
+            order by case when hospital_name is not null then 0 else 1 end, event_at_utc desc, message_id desc, via desc
         ) as name_rank
     from mentions
     where nullif(hospital_id, '') is not null

@@ -33,9 +33,12 @@ final as (
         min(event_at_utc) as first_event_at_utc,
         max(event_at_utc) as last_event_at_utc,
         count(*) as events,
-        {#- The traits of the day's last identify call that sent any (customer id and the raw object). -#}
-        max_by(customer_id, case when type = 'identify' and traits is not null then event_at_utc end) as customer_id,
-        max_by(traits, case when type = 'identify' and traits is not null then event_at_utc end) as traits,
+        {#- The traits of the day's last identify call that sent any (customer id and the raw object);
+            calls at one instant: the greatest message_id, so both columns come from the same call. -#}
+        max_by(customer_id, case when type = 'identify' and traits is not null then struct(event_at_utc, message_id) end)
+            as customer_id,
+        max_by(traits, case when type = 'identify' and traits is not null then struct(event_at_utc, message_id) end)
+            as traits,
         max(case when type = 'identify' and traits is not null then event_at_utc end) as traits_at_utc,
         max(ywd) as ywd,
         ymd

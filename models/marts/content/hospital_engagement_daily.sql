@@ -13,7 +13,8 @@
     actions        events naming it through the performed action's hospital;
     page_views     page views (page/screen) naming it through any of the three;
     unique_users   distinct user keys of any event naming it;
-    hospital_name  the name sent with the day's latest event that carried one.
+    hospital_name  the name sent with the day's latest event that carried one (ties: the
+                   greatest message_id, then the button's name over the action's).
 -#}
 
 with
@@ -46,7 +47,9 @@ mentions as (
 final as (
     select
         hospital_id,
-        max_by(hospital_name, case when hospital_name is not null then event_at_utc end) as hospital_name,
+        -- ties at one instant: the greatest message_id, then the button's name over the action's
+        max_by(hospital_name, case when hospital_name is not null then struct(event_at_utc, message_id, via) end)
+            as hospital_name,
         count(distinct case when via = 'button' then message_id end) as button_clicks,
         count(distinct case when via = 'action' then message_id end) as actions,
         count(distinct case when is_page_view then message_id end) as page_views,

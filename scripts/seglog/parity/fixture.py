@@ -236,6 +236,16 @@ def handmade() -> list[Delivery]:
     web(_web("p-idt-a", "2020-12-28T03:00:00.000Z", "identify", "a-par-idtie", userId="u-par-1",
              traits={"customerId": "C-PAR-1"}))
     web(_page("p-idt-c", "2020-12-28T03:10:00.000Z", "a-par-idtie", "/home", "Home"))
+    # Ties for "the name sent with the day's latest event" (Q08): hospital 2001 named twice by one
+    # click (button and action, different names: the button's wins), hospital 2002 by two clicks
+    # at one instant (the greatest message id wins: h-tie-b's "나치과").
+    web(_track("h-tie-1", "2020-12-30T06:00:00.000Z", "a-par-htie", "Button Clicked",
+               properties={"button": {"name": "예약하기", "position": "bottom", "hospital": [2001, "버튼치과"]},
+                           "action": {"name": "reserve", "hospital": [2001, "액션치과"]}}))
+    web(_track("h-tie-b", "2020-12-30T06:01:00.000Z", "a-par-htie", "Button Clicked",
+               properties={"button": {"name": "예약하기", "position": "bottom", "hospital": [2002, "나치과"]}}))
+    web(_track("h-tie-a", "2020-12-30T06:01:00.000Z", "a-par-htie", "Button Clicked",
+               properties={"button": {"name": "예약하기", "position": "bottom", "hospital": [2002, "가치과"]}}))
     # A late login: anonymous on 12-28, identified on 12-30.
     web(_page("p-lg-1", "2020-12-28T01:00:00.000Z", "a-par-login", "/home", "Home"))
     web(_web("p-lg-2", "2020-12-30T01:00:00.000Z", "identify", "a-par-login", userId="u-par-login",
@@ -303,6 +313,11 @@ def handmade() -> list[Delivery]:
                properties={"search_keyword": "치아미백", "search_board_id": "7", "search_type": "hospital"}))
     proc(_proc("pr-identify", "2021-01-04T01:30:00.000Z", "identify", userId="u-par-proc",
                traits={"customerId": 12345}))
+    # A tie for the promotion's latest name (Q15): two views at one instant, different names; the
+    # greatest message id wins (pr-ptie-b's "나 이벤트").
+    for mid, name in (("pr-ptie-b", "나 이벤트"), ("pr-ptie-a", "가 이벤트")):
+        promo = _promo(mid, "2020-12-30T02:00:00.000Z", "Promotion Viewed", "promo_tie")
+        proc(dict(promo, properties=dict(promo["properties"], name=name)))
     proc(_proc_page("pr-ny-1", "2020-12-31T14:59:59.999Z", "?keyword=%EC%B9%98%EA%B3%BC"))
     proc(_proc_page("pr-ny-2", "2020-12-31T15:00:00.000Z", {"keyword": "교정"}), ascii_escaped=True)
     return d

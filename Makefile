@@ -21,11 +21,19 @@ LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The virtualenvs are installed by uv (pinned, itself installed by pip into each venv): the same
+# pinned requirements, but downloads in parallel. pip took 3m45s for the two venvs on a fresh
+# clone, uv about 30 s. UV_LINK_MODE=copy: uv's cache may sit on another filesystem.
+UV_VERSION := 0.13.9
+export UV_LINK_MODE := copy
+UV_INSTALL = $(1)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) && \
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python
+
 # The virtualenv is rebuilt only when missing or older than the pinned requirements.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(call UV_INSTALL,$(VENV)) -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create/refresh .venv from requirements.txt (only if missing or stale)
@@ -35,7 +43,7 @@ AF_VENV  := .venv-airflow
 AF_STAMP := $(AF_VENV)/.installed
 $(AF_STAMP): dags/requirements.txt
 	@test -x $(AF_VENV)/bin/python || $(PYTHON) -m venv $(AF_VENV)
-	$(AF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r dags/requirements.txt
+	$(call UV_INSTALL,$(AF_VENV)) -r dags/requirements.txt
 	@touch $(AF_STAMP)
 
 airflow-venv: $(AF_STAMP) ## Create/refresh .venv-airflow (Airflow 3 + Amazon/Slack providers) from dags/requirements.txt

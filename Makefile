@@ -23,7 +23,7 @@ help: ## List the targets
 
 # The virtualenvs are installed by uv (pinned, itself installed by pip into each venv): the same
 # pinned requirements, but downloads in parallel. pip took 3m45s for the two venvs on a fresh
-# clone, uv about 30 s. UV_LINK_MODE=copy: uv's cache may sit on another filesystem.
+# clone, uv 50 s here. UV_LINK_MODE=copy: uv's cache may sit on another filesystem.
 UV_VERSION := 0.13.9
 export UV_LINK_MODE := copy
 UV_INSTALL = $(1)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) && \

@@ -15,7 +15,7 @@ export SEGLOG_HOME := $(CURDIR)
 CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
-.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status \
+.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status bench \
         airflow-venv dag-test rehearse lock-airflow emr-bundle parity
 
 help: ## List the targets
@@ -115,6 +115,9 @@ test-checks:
 	{ $(MAKE) --no-print-directory lint && $(MAKE) --no-print-directory pytest; } 2>&1 | sed -u 's/^/[checks] /'
 
 REHEARSE_DATE ?= $(or $(DATE),2023-11-08)
+bench: venv profiles.yml ## The benchmarks, not part of make test: read, daily run, history, loader at 100k and 1M events a day; a table + benchmarks/results/latest.{json,md} (BENCH_ARGS=--help)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 rehearse: venv airflow-venv profiles.yml sample ## Run the DAG end to end for DATE with dag.test(): moto S3/EMR, local Spark, local PostgreSQL, a recording Slack
 	$(AF_VENV)/bin/python dags/rehearsal/rehearse.py --date $(REHEARSE_DATE)
 

@@ -1,0 +1,347 @@
+"""`make bench`: every benchmark case, each against a baseline measured in the same run, printed
+as one table and written as JSON + Markdown to benchmarks/results/.
+
+    .venv/bin/python -m benchmarks [--cases read,daily,history,loader] [--scales 100k,1M] [--reps 3]
+
+Cases (README "Benchmarks" says what each measures and the targets):
+  jvm      the local Spark session's start on its own (part of every local run)
+  read     typed read vs schema inference vs the decompress floor, one business day per scale
+  daily    `dbt build` for one date (models, snapshot, data tests), per scale, with its time split
+  history  the same date's run with 1 day and with 30 days of history in the warehouse
+  loader   segment_log of the largest scale's day into the local PostgreSQL vs executemany
+  ladder   (not in the default set) one daily run per --ladder scale, to find the largest day
+           that runs in the local default settings
+
+Data comes from the project's generator (benchmarks/data.py), deterministic from the seed and
+kept under data/bench/ between runs. The machine should be otherwise idle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from benchmarks import data
+from benchmarks.harness import BenchFailed, Result, Run, console, finish, markdown, run_command, table, write_json
+from seglog.project import PROJECT_DIR
+
+PY = sys.executable
+DBT = str(Path(sys.executable).with_name("dbt"))
+RESULTS = PROJECT_DIR / "benchmarks" / "results"
+ALL_CASES = ("jvm", "read", "daily", "history", "loader")
+HISTORY_SCALE = "20k"  # the history case's scale: 31 days of it must be generated and built
+
+
+def _env(work: Path) -> dict[str, str]:
+    """A run's own Spark warehouse + metastore and dbt target/log folders, under ``work``."""
+    return {"SEGLOG_HOME": str(PROJECT_DIR), "SEGLOG_SPARK_DIR": str(work / "spark"),
+            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
+
+
+def _module(name: str, *args: str, env: dict[str, str], log: Path) -> tuple[Run, dict[str, Any]]:
+    """Run ``python -m benchmarks.<name> … OUT`` in its own process; its JSON result."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        out = Path(fh.name)
+    try:
+        run = run_command([PY, "-m", f"benchmarks.{name}", *args, str(out)], env=env, log=log, cwd=PROJECT_DIR)
+        return run, json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- jvm
+
+
+def case_jvm(reps: int) -> list[Result]:
+    work = data.BENCH_DIR / "work" / "jvm"
+    runs = []
+    for _ in range(reps):
+        _, got = _module("jvm_start", env=_env(work), log=work.with_suffix(".log"))
+        runs.append(Run(got["seconds"]))
+    return [Result("spark session start", "-", runs, note="SparkSession.builder…getOrCreate() + select 1, profile settings")]
+
+
+# ---------------------------------------------------------------- read
+
+
+def case_read(ds: data.Dataset, reps: int) -> list[Result]:
+    root = ds.ensure()
+    work = data.BENCH_DIR / "work" / f"read-{ds.name}"
+    _, got = _module("read_case", str(root), ds.end.isoformat(), str(reps), env=_env(work),
+                     log=work.with_suffix(".log"))
+    files, size = ds.files_and_bytes([ds.end - timedelta(days=1), ds.end])
+    note = f"{files:,} gz files, {size / 1e6:.1f} MB"
+    out = []
+    for name, label, baseline in (("floor", "read: decompress floor", None),
+                                  ("inferred", "read: schema inference", None),
+                                  ("typed", "read: typed (staging)", "read: schema inference")):
+        runs = [Run(r["seconds"], r["peak_rss"]) for r in got["runs"][name]]
+        out.append(Result(label, ds.name, runs, rows=got["lines"], bytes=size, baseline=baseline, note=note))
+    # the typed read against the floor too: a second row, same runs
+    typed = out[-1]
+    out.append(Result("read: typed vs floor", ds.name, typed.runs, rows=typed.rows, bytes=size,
+                      baseline="read: decompress floor", note="the typed runs, compared with the floor"))
+    return out
+
+
+# ---------------------------------------------------------------- daily
+
+
+def _busy_s(results: list[dict[str, Any]], keep: Any) -> float:
+    """Wall seconds during which at least one node for which ``keep(node)`` holds was executing
+    (dbt runs 4 threads: summing node times would count overlaps several times)."""
+    from datetime import datetime
+
+    spans = []
+    for r in results:
+        if not keep(r):
+            continue
+        ex = next((t for t in r.get("timing", []) if t["name"] == "execute"), None)
+        if ex and ex.get("started_at") and ex.get("completed_at"):
+            spans.append((datetime.fromisoformat(ex["started_at"].rstrip("Z")).timestamp(),
+                          datetime.fromisoformat(ex["completed_at"].rstrip("Z")).timestamp()))
+    total, end = 0.0, float("-inf")
+    for s, e in sorted(spans):
+        if e > end:
+            total += e - max(s, end)
+            end = e
+    return total
+
+
+def _is_raw_read(r: dict[str, Any]) -> bool:
+    return r["unique_id"].split(".")[-1] in ("base_segment__web_app_lines", "base_segment__procedure_lines")
+
+
+def _is_model(r: dict[str, Any]) -> bool:
+    return r["unique_id"].startswith(("model.", "snapshot."))
+
+
+def split(run_results: dict[str, Any], wall_s: float) -> dict[str, float]:
+    """The wall time of one dbt build split into parts that add up to it. At each moment the
+    part is: raw read while a base lines model (the models that parse the raw logs) runs; else
+    models while another model or the snapshot runs; else tests while a data test runs; else
+    outside nodes (dbt's start and parse, the Spark session's start: see the jvm case)."""
+    res = run_results["results"]
+    raw = _busy_s(res, _is_raw_read)
+    raw_models = _busy_s(res, _is_model)  # the raw read models are models too
+    everything = _busy_s(res, lambda r: True)
+    return {"raw_read_s": round(raw, 2), "models_s": round(raw_models - raw, 2),
+            "tests_s": round(everything - raw_models, 2), "outside_nodes_s": round(wall_s - everything, 2),
+            "nodes": len(res)}
+
+
+def dbt_build(work: Path, vars_: dict[str, Any], log_name: str) -> Run:
+    """One `dbt build` for a date in its own process (own JVM), as the daily job runs it."""
+    args = [DBT, "build", "--vars", json.dumps(vars_), "--exclude-resource-type", "unit_test"]
+    run = run_command(args, env=_env(work), log=work / f"{log_name}.log", cwd=PROJECT_DIR)
+    results = json.loads((work / "target" / "run_results.json").read_text())
+    failed = [r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail", "skipped")]
+    if failed:
+        raise BenchFailed(f"dbt build {vars_['date']} in {work}: {', '.join(failed[:5])} did not pass")
+    run.detail = split(results, run.seconds)
+    return run
+
+
+def lines_read(work: Path, day: date) -> int:
+    import pyarrow.parquet as pq
+
+    part = work / "spark" / "warehouse" / "audit.db" / "segment_run_audit" / f"run_ymd={day.isoformat()}"
+    return sum(r["lines_read"] for r in pq.read_table(part).to_pylist())
+
+
+def case_daily(ds: data.Dataset, reps: int) -> tuple[list[Result], Path]:
+    """The run for the dataset's last date, ``reps`` times, in a warehouse that starts empty.
+    Run 1 creates the tables; every later run replaces the same partitions (a rerun, what a
+    retry or a late-data rerun does). Both read and build the same rows; the JSON keeps each."""
+    root = ds.ensure()
+    work = data.BENCH_DIR / "work" / f"daily-{ds.name}"
+    _clean(work)
+    vars_ = {"date": ds.end.isoformat(), "segment_root": str(root)}
+    runs = []
+    for i in range(reps):
+        console.print(f"  daily {ds.name}: run {i + 1}/{reps}" + (" (creates the tables)" if i == 0 else " (a rerun)"))
+        runs.append(dbt_build(work, vars_, f"run{i + 1}"))
+    files, size = ds.files_and_bytes([ds.end - timedelta(days=d) for d in (2, 1, 0)])
+    return [Result("daily: dbt build (models+tests)", ds.name, runs, rows=lines_read(work, ds.end), bytes=size,
+                   note=f"reads {files:,} gz files, {size / 1e6:.1f} MB (folders D-2..D)")], work
+
+
+def _clean(work: Path) -> None:
+    """An empty warehouse, metastore and dbt target for a case (its logs are kept, appended)."""
+    import shutil
+
+    for sub in ("spark", "target"):
+        shutil.rmtree(work / sub, ignore_errors=True)
+
+
+def split_table(results: list[Result]) -> str:
+    """The daily runs' median time split, as Markdown."""
+    lines = ["| run | scale | wall s | raw read s | models s | tests s | outside nodes s |", "|---|---|--:|--:|--:|--:|--:|"]
+    import statistics
+
+    for r in results:
+        details = [run.detail for run in r.runs if run.detail]
+        if not details:
+            continue
+        med = {k: statistics.median(d[k] for d in details) for k in ("raw_read_s", "models_s", "tests_s", "outside_nodes_s")}
+        lines.append(f"| {r.case} | {r.scale} | {r.median:.1f} | {med['raw_read_s']:.1f} | {med['models_s']:.1f} | "
+                     f"{med['tests_s']:.1f} | {med['outside_nodes_s']:.1f} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- history
+
+
+def case_history(reps: int, scale: str = HISTORY_SCALE) -> list[Result]:
+    """The run for D with 1 day of history (the run for D-1 with late_arrival_days 0 came
+    first) and with 30 days (the run for D-1 with late_arrival_days 29 owns D-30..D-1)."""
+    ds = data.Dataset(f"history-{scale}", data.parse_scale(scale), data.BENCH_DATE - timedelta(days=30),
+                      data.BENCH_DATE)
+    root = ds.ensure()
+    out = []
+    for days in (1, 30):
+        work = data.BENCH_DIR / "work" / f"history-{scale}-{days}d"
+        prior = {"date": (ds.end - timedelta(days=1)).isoformat(), "late_arrival_days": days - 1,
+                 "segment_root": str(root)}
+        _clean(work)  # the state must be exactly `days` partitions
+        console.print(f"  history {days}d: the run for {prior['date']} owning {days} partition(s) (not counted)")
+        dbt_build(work, prior, "history")
+        vars_ = {"date": ds.end.isoformat(), "segment_root": str(root)}
+        runs = []
+        for i in range(reps):
+            console.print(f"  history {days}d: run {i + 1}/{reps}")
+            runs.append(dbt_build(work, vars_, f"run{i + 1}"))
+        out.append(Result(f"history: {days} day(s) before", scale, runs, rows=lines_read(work, ds.end),
+                          baseline="history: 1 day(s) before" if days == 30 else None,
+                          note="the run for D after the history was built"))
+    return out
+
+
+# ---------------------------------------------------------------- loader
+
+
+def case_loader(work: Path, scale: str, day: date, reps: int, naive_rows: int) -> list[Result]:
+    from benchmarks import loader_case
+
+    return loader_case.run(work, scale, day, reps, naive_rows)
+
+
+# ---------------------------------------------------------------- targets
+
+
+def targets(results: list[Result]) -> list[tuple[str, str, str]]:
+    """Issue #7's targets against this run's figures: (target, measured, met / missed)."""
+    by = {(r.case, r.scale): r for r in results}
+    out = []
+
+    def add(name: str, value: float | None, ok: bool, fmt: str) -> None:
+        if value is not None:
+            out.append((name, format(value, fmt), "met" if ok else "missed"))
+
+    for (case, scale), r in by.items():
+        if case == "read: typed (staging)" and r.ratio is not None:
+            add(f"typed read ≥ 5× faster than inference ({scale})", r.ratio, r.ratio >= 5, ".2f")
+        if case == "read: typed vs floor" and r.ratio:
+            add(f"typed read within 2.5× of the floor ({scale}): typed / floor", 1 / r.ratio, 1 / r.ratio <= 2.5, ".2f")
+        if case == "daily: dbt build (models+tests)" and scale == "1M":
+            add("1M-event day: dbt build < 180 s", r.median, r.median < 180, ".1f")
+        if case == "history: 30 day(s) before" and r.ratio:
+            add(f"history 30 days / 1 day ≤ 1.15 ({scale})", 1 / r.ratio, 1 / r.ratio <= 1.15, ".2f")
+        if case == "loader: load (COPY)":
+            if r.ratio is not None:
+                add(f"loader ≥ 20× naive executemany ({scale})", r.ratio, r.ratio >= 20, ".1f")
+            add(f"loader ≥ 50,000 rows/s segment_log ({scale})", r.rows_per_s, (r.rows_per_s or 0) >= 50_000, ",.0f")
+    return out
+
+
+def targets_markdown(rows: list[tuple[str, str, str]]) -> str:
+    return "\n".join(["| target | measured | |", "|---|--:|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)])
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(
+    cases: str = typer.Option(",".join(ALL_CASES), help=f"Comma-separated, from {', '.join(ALL_CASES)}, ladder."),
+    scales: str = typer.Option("100k,1M", help="Events per business day for read and daily (the last one feeds the loader)."),
+    reps: int = typer.Option(3, min=1, help="Measured runs per case (the daily cases: see --daily-reps)."),
+    daily_reps: int = typer.Option(2, min=1, help="dbt builds per daily case and per history state (each takes minutes)."),
+    naive_rows: int = typer.Option(20_000, min=100, help="Rows the naive executemany baseline inserts (its rows/s is compared)."),
+    history_scale: str = typer.Option(HISTORY_SCALE, help="Events per day of the history case's 31 days."),
+    ladder: str = typer.Option("2M,4M", help="The ladder case's scales, tried in order until one fails."),
+    out: Path = typer.Option(RESULTS / "latest.json", help="JSON results (a .md twin is written beside it)."),
+) -> None:
+    chosen = [c.strip() for c in cases.split(",") if c.strip()]
+    unknown = sorted(set(chosen) - set(ALL_CASES) - {"ladder"})
+    if unknown:
+        raise typer.BadParameter(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(ALL_CASES)}, ladder")
+    try:
+        sizes = [(s.strip(), data.parse_scale(s)) for s in scales.split(",") if s.strip()]
+        data.parse_scale(history_scale)
+        ladder_sizes = [(s.strip(), data.parse_scale(s)) for s in ladder.split(",") if s.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    datasets = [data.scaled(name, n) for name, n in sizes]
+    t0 = time.perf_counter()
+    results: list[Result] = []
+    daily: list[Result] = []
+    last_daily: Path | None = None
+    try:
+        for ds in datasets if {"read", "daily", "loader"} & set(chosen) else []:
+            console.print(f"[bold]data[/] {ds.name}: {ds.events_per_day:,} events a day, {ds.start}..{ds.end}")
+            ds.ensure()
+        if "jvm" in chosen:
+            console.print("[bold]jvm[/]: the Spark session's start")
+            results += case_jvm(reps)
+        if "read" in chosen:
+            for ds in datasets:
+                console.print(f"[bold]read[/] {ds.name}")
+                results += case_read(ds, reps)
+        if "daily" in chosen or "loader" in chosen:
+            for ds in datasets if "daily" in chosen else datasets[-1:]:
+                console.print(f"[bold]daily[/] {ds.name}")
+                got, last_daily = case_daily(ds, daily_reps)
+                daily += got
+            results += daily
+        if "loader" in chosen and last_daily is not None:
+            console.print(f"[bold]loader[/] {datasets[-1].name}")
+            results += case_loader(last_daily, datasets[-1].name, datasets[-1].end, reps, naive_rows)
+        if "history" in chosen:
+            console.print(f"[bold]history[/] {history_scale}")
+            results += case_history(daily_reps, history_scale)
+        if "ladder" in chosen:
+            for name, n in ladder_sizes:
+                console.print(f"[bold]ladder[/] {name}")
+                try:
+                    got, _ = case_daily(data.scaled(name, n), 1)
+                except BenchFailed as exc:
+                    console.print(f"[red]ladder {name} failed[/]: {exc}")
+                    break
+                results += [Result("ladder: " + r.case, r.scale, r.runs, r.rows, r.bytes, note=r.note) for r in got]
+                daily += results[-1:]
+    except BenchFailed as exc:
+        console.print(f"[red]benchmark failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    finish(results)
+    took = time.perf_counter() - t0
+    console.print(table(results, f"benchmarks ({took / 60:.1f} min)"))
+    goals = targets(results)
+    md = markdown(results) + ("\n\nTime split of the daily runs (medians):\n\n" + split_table(daily) if daily else "")
+    md += "\n\nTargets:\n\n" + targets_markdown(goals) if goals else ""
+    write_json(out, results, {"took_s": round(took, 1), "cases": chosen, "scales": scales,
+                              "targets": [dict(zip(("target", "measured", "status"), g)) for g in goals]})
+    out.with_suffix(".md").write_text(md + "\n")
+    print(md)
+    console.print(f"results: {out} and {out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,84 @@
+"""The benchmarks' input: Segment logs made by the project's own generator at a stated scale,
+deterministic from the seed, under data/bench/ (kept between bench runs: a dataset is written
+once and reused while its parameters are unchanged)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from seglog import generator
+from seglog.project import PROJECT_DIR, default_vars
+
+BENCH_DIR = PROJECT_DIR / "data" / "bench"
+SEED = 42
+# ~1,000 small gz files per received day, as in production: 333 per source and day.
+FILES_PER_SOURCE_DAY = 333
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # e.g. "1M": the folder under data/bench
+    events_per_day: int
+    start: date  # first KST business date generated
+    end: date  # last; the benchmarked date
+    files_per_day: int = FILES_PER_SOURCE_DAY
+
+    @property
+    def root(self) -> Path:
+        return BENCH_DIR / self.name / "segment-logs"
+
+    @property
+    def stamp(self) -> Path:
+        return BENCH_DIR / self.name / "params.json"
+
+    def params(self) -> dict[str, object]:
+        # the generator's own source is part of the key: a changed generator writes new data
+        code = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:16]
+        return {**{k: str(v) for k, v in asdict(self).items()}, "seed": SEED, "generator": code}
+
+    def ensure(self) -> Path:
+        """Generate the logs unless the same parameters were generated before; return the root."""
+        if self.stamp.exists() and json.loads(self.stamp.read_text()) == self.params():
+            return self.root
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        self.stamp.unlink(missing_ok=True)
+        generator.generate(self.root, self.start, self.end, seed=SEED, events_per_day=self.events_per_day,
+                           files_per_day=self.files_per_day, rates=generator.FaultRates(),
+                           source_ids=default_vars()["segment_sources"])
+        self.stamp.write_text(json.dumps(self.params()))
+        return self.root
+
+    def files_and_bytes(self, days: list[date]) -> tuple[int, int]:
+        """Number and compressed size of the .gz files in the received-day folders of ``days``."""
+        folders = {str((d - date(1970, 1, 1)).days * 86_400_000) for d in days}
+        files = [p for p in self.root.glob("*/*/*.gz") if p.parent.name in folders]
+        return len(files), sum(p.stat().st_size for p in files)
+
+
+BENCH_DATE = date(2023, 11, 8)
+
+
+def scaled(name: str, events_per_day: int, history_days: int = 1) -> Dataset:
+    """Business dates BENCH_DATE-history_days..BENCH_DATE: the run for BENCH_DATE owns D-1..D
+    (late_arrival_days 1), so with history_days=1 both its partitions are full days."""
+    return Dataset(name, events_per_day, BENCH_DATE - timedelta(days=history_days), BENCH_DATE)
+
+
+def parse_scale(text: str) -> int:
+    """'100k' -> 100000, '1M' -> 1000000, '20000' -> 20000."""
+    t = text.strip().lower().replace("_", "").replace(",", "")
+    mult = {"k": 1_000, "m": 1_000_000}.get(t[-1:], 1)
+    number = t[:-1] if t[-1:] in ("k", "m") else t
+    try:
+        value = int(float(number) * mult)
+    except ValueError:
+        raise ValueError(f"scale {text!r}: give events per day as a number, e.g. 100k, 1M or 250000") from None
+    if value < 1_000:
+        raise ValueError(f"scale {text!r}: at least 1k events a day")
+    return value

@@ -30,13 +30,15 @@ from typing import Any
 import typer
 
 from benchmarks import data
-from benchmarks.harness import BenchFailed, Result, Run, console, finish, markdown, run_command, table, write_json
+from benchmarks.harness import (BenchFailed, Result, Run, console, finish, machine, markdown, run_command, table,
+                                write_json)
 from seglog.project import PROJECT_DIR
 
 PY = sys.executable
 DBT = str(Path(sys.executable).with_name("dbt"))
 RESULTS = PROJECT_DIR / "benchmarks" / "results"
 ALL_CASES = ("jvm", "read", "daily", "history", "loader")
+LARGE = 500_000  # events a day from which a case runs --large-reps times
 HISTORY_SCALE = "20k"  # the history case's scale: 31 days of it must be generated and built
 
 
@@ -138,9 +140,11 @@ def split(run_results: dict[str, Any], wall_s: float) -> dict[str, float]:
             "nodes": len(res)}
 
 
-def dbt_build(work: Path, vars_: dict[str, Any], log_name: str) -> Run:
-    """One `dbt build` for a date in its own process (own JVM), as the daily job runs it."""
-    args = [DBT, "build", "--vars", json.dumps(vars_), "--exclude-resource-type", "unit_test"]
+def dbt_build(work: Path, vars_: dict[str, Any], log_name: str, tests: bool = True) -> Run:
+    """One `dbt build` for a date in its own process (own JVM), as the daily job runs it
+    (``tests=False``: models and snapshot only, to set up a state quickly)."""
+    args = [DBT, "build", "--vars", json.dumps(vars_), "--exclude-resource-type", "unit_test",
+            *([] if tests else ["test"])]
     run = run_command(args, env=_env(work), log=work / f"{log_name}.log", cwd=PROJECT_DIR)
     results = json.loads((work / "target" / "run_results.json").read_text())
     failed = [r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail", "skipped")]
@@ -200,11 +204,14 @@ def split_table(results: list[Result]) -> str:
 # ---------------------------------------------------------------- history
 
 
+def history_dataset(scale: str) -> data.Dataset:
+    return data.Dataset(f"history-{scale}", data.parse_scale(scale), data.BENCH_DATE - timedelta(days=30), data.BENCH_DATE)
+
+
 def case_history(reps: int, scale: str = HISTORY_SCALE) -> list[Result]:
     """The run for D with 1 day of history (the run for D-1 with late_arrival_days 0 came
     first) and with 30 days (the run for D-1 with late_arrival_days 29 owns D-30..D-1)."""
-    ds = data.Dataset(f"history-{scale}", data.parse_scale(scale), data.BENCH_DATE - timedelta(days=30),
-                      data.BENCH_DATE)
+    ds = history_dataset(scale)
     root = ds.ensure()
     out = []
     for days in (1, 30):
@@ -212,8 +219,8 @@ def case_history(reps: int, scale: str = HISTORY_SCALE) -> list[Result]:
         prior = {"date": (ds.end - timedelta(days=1)).isoformat(), "late_arrival_days": days - 1,
                  "segment_root": str(root)}
         _clean(work)  # the state must be exactly `days` partitions
-        console.print(f"  history {days}d: the run for {prior['date']} owning {days} partition(s) (not counted)")
-        dbt_build(work, prior, "history")
+        console.print(f"  history {days}d: the run for {prior['date']} owning {days} partition(s) (no tests, not counted)")
+        dbt_build(work, prior, "history", tests=False)
         vars_ = {"date": ds.end.isoformat(), "segment_root": str(root)}
         runs = []
         for i in range(reps):
@@ -272,8 +279,11 @@ def targets_markdown(rows: list[tuple[str, str, str]]) -> str:
 def main(
     cases: str = typer.Option(",".join(ALL_CASES), help=f"Comma-separated, from {', '.join(ALL_CASES)}, ladder."),
     scales: str = typer.Option("100k,1M", help="Events per business day for read and daily (the last one feeds the loader)."),
-    reps: int = typer.Option(3, min=1, help="Measured runs per case (the daily cases: see --daily-reps)."),
-    daily_reps: int = typer.Option(2, min=1, help="dbt builds per daily case and per history state (each takes minutes)."),
+    reps: int = typer.Option(3, min=1, help="Measured runs of the short cases: jvm, loader, read below 500k events a day."),
+    large_reps: int = typer.Option(1, min=1, help="Runs of the read and daily cases from 500k events a day (minutes each: "
+                                   "1 keeps make bench near 30 minutes on 2 cores)."),
+    daily_reps: int = typer.Option(2, min=1, help="dbt builds per daily case below 500k events a day."),
+    history_reps: int = typer.Option(1, min=1, help="Measured dbt builds per history state (1 and 30 days)."),
     naive_rows: int = typer.Option(20_000, min=100, help="Rows the naive executemany baseline inserts (its rows/s is compared)."),
     history_scale: str = typer.Option(HISTORY_SCALE, help="Events per day of the history case's 31 days."),
     ladder: str = typer.Option("2M,4M", help="The ladder case's scales, tried in order until one fails."),
@@ -292,31 +302,46 @@ def main(
     datasets = [data.scaled(name, n) for name, n in sizes]
     t0 = time.perf_counter()
     results: list[Result] = []
+
+    def checkpoint() -> None:
+        """The results so far, so that a failure or Ctrl-C late in a long run keeps them."""
+        finish(results)
+        write_json(out, results, {"took_s": round(time.perf_counter() - t0, 1), "cases": chosen,
+                                  "scales": scales, "partial": True})
+
     daily: list[Result] = []
     last_daily: Path | None = None
     try:
-        for ds in datasets if {"read", "daily", "loader"} & set(chosen) else []:
+        needed = list(datasets) if {"read", "daily", "loader"} & set(chosen) else []
+        if "history" in chosen:
+            needed.append(history_dataset(history_scale))
+        for ds in needed:
             console.print(f"[bold]data[/] {ds.name}: {ds.events_per_day:,} events a day, {ds.start}..{ds.end}")
-            ds.ensure()
+        data.ensure_all(needed)
         if "jvm" in chosen:
             console.print("[bold]jvm[/]: the Spark session's start")
             results += case_jvm(reps)
+            checkpoint()
         if "read" in chosen:
             for ds in datasets:
                 console.print(f"[bold]read[/] {ds.name}")
-                results += case_read(ds, reps)
+                results += case_read(ds, reps if ds.events_per_day < LARGE else large_reps)
+                checkpoint()
         if "daily" in chosen or "loader" in chosen:
             for ds in datasets if "daily" in chosen else datasets[-1:]:
                 console.print(f"[bold]daily[/] {ds.name}")
-                got, last_daily = case_daily(ds, daily_reps)
+                got, last_daily = case_daily(ds, daily_reps if ds.events_per_day < LARGE else large_reps)
                 daily += got
-            results += daily
+                results += got
+                checkpoint()
         if "loader" in chosen and last_daily is not None:
             console.print(f"[bold]loader[/] {datasets[-1].name}")
             results += case_loader(last_daily, datasets[-1].name, datasets[-1].end, reps, naive_rows)
+            checkpoint()
         if "history" in chosen:
             console.print(f"[bold]history[/] {history_scale}")
-            results += case_history(daily_reps, history_scale)
+            results += case_history(history_reps, history_scale)
+            checkpoint()
         if "ladder" in chosen:
             for name, n in ladder_sizes:
                 console.print(f"[bold]ladder[/] {name}")
@@ -327,6 +352,7 @@ def main(
                     break
                 results += [Result("ladder: " + r.case, r.scale, r.runs, r.rows, r.bytes, note=r.note) for r in got]
                 daily += results[-1:]
+                checkpoint()
     except BenchFailed as exc:
         console.print(f"[red]benchmark failed:[/] {exc}")
         raise typer.Exit(1) from None
@@ -334,7 +360,9 @@ def main(
     took = time.perf_counter() - t0
     console.print(table(results, f"benchmarks ({took / 60:.1f} min)"))
     goals = targets(results)
-    md = markdown(results) + ("\n\nTime split of the daily runs (medians):\n\n" + split_table(daily) if daily else "")
+    m = machine()
+    md = (f"{time.strftime('%Y-%m-%d')}, {m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}; "
+          f"`make bench` took {took / 60:.1f} min.\n\n") + markdown(results) + ("\n\nTime split of the daily runs (medians):\n\n" + split_table(daily) if daily else "")
     md += "\n\nTargets:\n\n" + targets_markdown(goals) if goals else ""
     write_json(out, results, {"took_s": round(took, 1), "cases": chosen, "scales": scales,
                               "targets": [dict(zip(("target", "measured", "status"), g)) for g in goals]})

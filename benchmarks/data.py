@@ -41,9 +41,12 @@ class Dataset:
         code = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:16]
         return {**{k: str(v) for k, v in asdict(self).items()}, "seed": SEED, "generator": code}
 
+    def ready(self) -> bool:
+        return self.stamp.exists() and json.loads(self.stamp.read_text()) == self.params()
+
     def ensure(self) -> Path:
         """Generate the logs unless the same parameters were generated before; return the root."""
-        if self.stamp.exists() and json.loads(self.stamp.read_text()) == self.params():
+        if self.ready():
             return self.root
         if self.root.exists():
             shutil.rmtree(self.root)
@@ -59,6 +62,24 @@ class Dataset:
         folders = {str((d - date(1970, 1, 1)).days * 86_400_000) for d in days}
         files = [p for p in self.root.glob("*/*/*.gz") if p.parent.name in folders]
         return len(files), sum(p.stat().st_size for p in files)
+
+
+def _ensure(ds: "Dataset") -> str:
+    return str(ds.ensure())
+
+
+def ensure_all(datasets: list[Dataset]) -> None:
+    """Generate the missing datasets, two at a time (the generator is one Python process; they
+    are independent folders), so the biggest one sets the wait."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    missing = [ds for ds in datasets if not ds.ready()]
+    if len(missing) <= 1:
+        for ds in missing:
+            ds.ensure()
+        return
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_ensure, sorted(missing, key=lambda d: -d.events_per_day * ((d.end - d.start).days + 1))))
 
 
 BENCH_DATE = date(2023, 11, 8)

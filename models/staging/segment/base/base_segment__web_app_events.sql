@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 -- depends_on: {{ ref('base_segment__landed_folders') }}
 
 {{ segment_classified_events(ref('base_segment__web_app_lines')) }}

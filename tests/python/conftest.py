@@ -69,6 +69,13 @@ def pipeline_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = root / default_vars()["segment_sources"]["web"] / str(generator.received_day_ms(date(2023, 11, 8)))
     (folder / "1699405200000.events-archiver-1.handmade.tests.gz").write_bytes(
         gzip.compress(b"\n".join(line for line, _ in HANDMADE) + b"\n", mtime=0))
+    # Not Segment's files, which the read must skip (the audit tie-outs count only the .gz files
+    # directly in a folder): a plain-text file and a .gz one folder down, both holding an event.
+    stray = (b'{"messageId":"stray","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z",'
+             b'"type":"track","event":"Stray"}\n')
+    (folder / "notes.txt").write_bytes(stray)
+    (folder / "nested").mkdir()
+    (folder / "nested" / "1699405200000.events-archiver-1.nested.tests.gz").write_bytes(gzip.compress(stray, mtime=0))
     for day in sorted({day for day, _ in SESSION_LINES}):
         folder = root / default_vars()["segment_sources"]["web"] / str(generator.received_day_ms(day))
         lines = [line for d, line in SESSION_LINES if d == day]

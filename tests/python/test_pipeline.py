@@ -158,6 +158,15 @@ def test_each_kind_of_bad_line_gets_its_reason(spark) -> None:
     assert [(r.page_name, r.ymd) for r in ok] == [("Legacy", "2023-11-08")]  # properties.page as a plain string
 
 
+def test_only_the_gz_files_directly_in_a_folder_are_read(spark) -> None:
+    # conftest puts an event in notes.txt and in nested/….gz of the web folder of 2023-11-08
+    for table in ("marts.segment_log", "audit.segment_quarantine"):
+        assert spark.sql(f"select count(*) as n from {table} where message_id = 'stray'").first().n == 0, table
+    files = spark.sql("select count(*) as n from audit.segment_quarantine where file_name like '%nested%' "
+                      "or file_name like '%notes.txt'").first().n
+    assert files == 0
+
+
 def test_every_malformed_line_is_in_quarantine_with_a_reason(spark) -> None:
     reasons = {r.reason: r.n for r in spark.sql(
         "select reason, count(*) as n from audit.segment_quarantine where kind = 'malformed' group by reason").collect()}

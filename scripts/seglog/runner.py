@@ -83,9 +83,11 @@ def table_dir(schema: str, table: str) -> Path:
     return schema_dir(schema) / table
 
 
-def read_audit(run_ymd: str) -> list[dict[str, Any]]:
-    """The audit rows of one run date, read from the Parquet files of segment_run_audit."""
-    part = table_dir("audit", "segment_run_audit") / f"run_ymd={run_ymd}"
+def read_audit(run_ymd: str, spark_root: Path | None = None) -> list[dict[str, Any]]:
+    """The audit rows of one run date, read from the Parquet files of segment_run_audit (of the
+    warehouse under ``spark_root``, default the project's SEGLOG_SPARK_DIR)."""
+    base = schema_dir("audit") if spark_root is None else spark_root / "warehouse" / schema_folder("audit")
+    part = base / "segment_run_audit" / f"run_ymd={run_ymd}"
     if not part.exists():
         return []
     rows = pq.read_table(part).to_pylist()

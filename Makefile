@@ -15,7 +15,7 @@ export SEGLOG_HOME := $(CURDIR)
 CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
-.PHONY: help venv profile sample run load audit lint dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status bench \
+.PHONY: help venv profile sample run load audit lint secrets dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status bench \
         airflow-venv dag-test rehearse lock-airflow emr-bundle parity
 
 help: ## List the targets
@@ -72,8 +72,11 @@ load: venv profiles.yml ## Load what the run for DATE rewrote into the warehouse
 audit: venv ## Print the audit of a date already run (DATE=…)
 	$(BIN)/seglog audit $(if $(DATE),--date $(DATE))
 
-lint: venv profiles.yml ## sqlfluff (dbt templater, sparksql) over models/, tests/ and snapshots/
+lint: venv profiles.yml secrets ## sqlfluff (dbt templater, sparksql) over models/, tests/ and snapshots/, then the secret scan
 	SEGLOG_SPARK_DIR=$(LINT_SPARK_DIR) $(BIN)/sqlfluff lint models tests snapshots
+
+secrets: venv ## the secret scanner (detect-secrets) over every tracked file; fails on a finding not reviewed into .secrets.baseline
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
 DBT_TEST_FIRST ?= 2023-11-06
 DBT_TEST_LAST ?= 2023-11-08

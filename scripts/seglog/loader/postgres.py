@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..redact import redact
 from .ddl import create_table, evolve, normalize_type, quote
 from .plan import Step, TableLoad, no_step
 from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
@@ -28,7 +29,11 @@ from .redshift_types import ColumnType
 
 
 class LoadError(RuntimeError):
-    """A load that failed and was rolled back; the message says why and what to do."""
+    """A load that failed and was rolled back; the message says why and what to do. The message is
+    redacted: a driver's error that echoes a password or a key does not reach a log."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ import pyarrow as pa
 from .data_api import ConfigError
 from .ddl import DdlError, create_table, evolve
 from .plan import Step, TableLoad, plan_partitions
+from ..redact import redact
 from .postgres import LoadError
 from .reconcile import LoadResult
 from .redshift_types import TypeMappingError
@@ -176,6 +177,6 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
         if parts:
             outcome.loaded.append(LoadResult.merged(parts))
         if error:
-            outcome.failed.append((model.name, error))
+            outcome.failed.append((model.name, redact(error)))
         done(model.name)
     return outcome

@@ -31,7 +31,7 @@ from . import generator
 from .emr.cli import emr_app
 from .pg_local import pg_app
 from .project import SAMPLE_ROOT, default_vars, spark_dir
-from .run_vars import VarError, parse_date, validate
+from .run_vars import VarError, check_selector, parse_date, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(pg_app, name="pg")  # seglog pg start|stop|status (scripts/seglog/pg_local.py)
@@ -153,6 +153,8 @@ def run(
     try:
         effective = validate(overrides)
         last = parse_date(to, "to") if to is not None else parse_date(effective["date"])
+        if select is not None:
+            check_selector(select)
     except VarError as exc:
         _fail(str(exc))
     first = parse_date(effective["date"])
@@ -228,6 +230,12 @@ def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
     from .loader.source import SourceError, loadable_models, select_models
 
     try:
+        for option, value in (("models", models), ("select", select)):
+            if value is not None:
+                check_selector(value, option)
+    except VarError as exc:
+        _fail(str(exc))
+    try:
         return select_models(loadable_models(), _split(models), _split(select))
     except SourceError as exc:
         _fail(str(exc), code=1)
@@ -301,6 +309,13 @@ def load(
 
     if target not in TARGETS:
         _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
+    from .loader.redshift import ROLE_ARN, S3_URI
+
+    # they go into COPY's quoted literals: refused here, before the manifest or any connection
+    if staging is not None and not S3_URI.fullmatch(staging):
+        _fail(f"--staging {staging!r} is not s3://bucket/prefix (letters, digits, _ . = / - only)")
+    if iam_role is not None and not ROLE_ARN.fullmatch(iam_role):
+        _fail(f"--iam-role {iam_role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
     run_dates = _run_dates(date_, to)
     chosen = _chosen_models(models, select)
     try:

@@ -15,6 +15,9 @@ from .project import default_vars
 SOURCE_ID = re.compile(r"[A-Za-z0-9_-]+")
 ROOT = re.compile(r"[A-Za-z0-9_./:@+=-]+")
 SOURCE_KEYS = ("web", "app", "procedure")
+# dbt's selection syntax: names, method:value (tag:, path:, config.x:), graph operators (+, @, *),
+# unions (space) and intersections (comma). No quote or semicolon can pass.
+SELECTOR = re.compile(r"[A-Za-z0-9_.:+@*,/= -]+")
 
 
 class VarError(ValueError):
@@ -35,6 +38,14 @@ def parse_date(value: Any, name: str = "date") -> date:
     except ValueError:
         raise VarError(f"Invalid var '{name}': {value!r} — not a real calendar date; use YYYY-MM-DD, "
                        f"e.g. 2023-11-08") from None
+
+
+def check_selector(value: str, option: str = "select") -> str:
+    """A dbt selection (--select, --models), refused before any work when it is not one."""
+    if not SELECTOR.fullmatch(value):
+        raise VarError(f"--{option} {value!r}: a selection holds model names, method:value (tag:core), "
+                       "the graph operators + @ *, spaces and commas only")
+    return value
 
 
 def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -60,6 +60,10 @@ def app_(
     from .application import ensure
 
     try:
+        spec.check_application(name, release)
+    except spec.SpecError as exc:
+        _fail(str(exc))
+    try:
         applied = ensure(_client("emr-serverless"), name, release, dry_run=dry_run)
     except (spec.SpecError, RuntimeError, TimeoutError) as exc:
         _fail(str(exc), code=1)
@@ -106,18 +110,16 @@ def submit(
 ) -> None:
     """Run the daily job on EMR Serverless from a laptop: one date, or a range oldest first.
     Vars are validated here first (a bad one never reaches EMR). Exit 1 when a run fails."""
-    import yaml
-
-    from ..cli import _run_dates
+    from ..cli import _parse_vars, _run_dates
     from ..run_vars import VarError, validate
     from .submit import submit_dates
 
+    overrides = _parse_vars(vars_)  # YAML/JSON, a mapping, else refused naming --vars
     try:
-        overrides = yaml.safe_load(vars_) if vars_ else {}
-        if not isinstance(overrides, dict) or "date" in overrides:
-            raise VarError("--vars must be a mapping without date (give the date as --date)")
+        if "date" in overrides:
+            raise VarError("--vars must not hold date (give the date as --date)")
         validate(dict(overrides, date=date_))
-    except (VarError, yaml.YAMLError, ValueError) as exc:
+    except (VarError, ValueError) as exc:
         _fail(str(exc))
     days = _run_dates(date_, to)
     settings = spec.JobSettings(application_id or os.environ.get("SEGLOG_EMR_APPLICATION_ID", ""),

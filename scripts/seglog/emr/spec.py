@@ -49,10 +49,20 @@ SPARK_CONF = {
 S3_ROOT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_./=-]*)?")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
 APPLICATION_ID = re.compile(r"[0-9a-z]{16}")
+APPLICATION_NAME_RE = re.compile(r"[A-Za-z0-9._/#-]{1,64}")  # EMR Serverless's own rule for a name
+RELEASE_RE = re.compile(r"emr-\d+\.\d+\.\d+")
 
 
 class SpecError(ValueError):
     """A setting that cannot make a valid request; the message says the right form."""
+
+
+def check_application(name: str, release: str) -> None:
+    """The application's name and release label, refused before any AWS call when malformed."""
+    if not APPLICATION_NAME_RE.fullmatch(name):
+        raise SpecError(f"application name {name!r}: 1-64 of letters, digits and . _ / # -")
+    if not RELEASE_RE.fullmatch(release):
+        raise SpecError(f"release {release!r}: an EMR release label such as {RELEASE}")
 
 
 @dataclass(frozen=True)

@@ -309,13 +309,15 @@ def load(
 
     if target not in TARGETS:
         _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
-    from .loader.redshift import ROLE_ARN, S3_URI
+    from .loader.redshift import check_role_arn, check_staging_uri
 
-    # they go into COPY's quoted literals: refused here, before the manifest or any connection
-    if staging is not None and not S3_URI.fullmatch(staging):
-        _fail(f"--staging {staging!r} is not s3://bucket/prefix (letters, digits, _ . = / - only)")
-    if iam_role is not None and not ROLE_ARN.fullmatch(iam_role):
-        _fail(f"--iam-role {iam_role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+    try:  # they go into COPY's quoted literals: refused here, before the manifest or any connection
+        if staging is not None:
+            check_staging_uri(staging)
+        if iam_role is not None:
+            check_role_arn(iam_role)
+    except ConfigError as exc:
+        _fail(str(exc))
     run_dates = _run_dates(date_, to)
     chosen = _chosen_models(models, select)
     try:

@@ -41,6 +41,21 @@ from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
 
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_.=/-]*)?")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
+
+
+def check_staging_uri(uri: str) -> re.Match[str]:
+    """The staging location, refused unless s3://bucket/prefix: it goes into COPY's FROM '…' literal."""
+    match = S3_URI.fullmatch(uri)
+    if not match:
+        raise ConfigError(f"staging location {uri!r} is not s3://bucket/prefix (letters, digits, _ . = / - only)")
+    return match
+
+
+def check_role_arn(iam_role: str) -> str:
+    """The COPY role, refused unless an IAM role ARN: it goes into COPY's IAM_ROLE '…' literal."""
+    if not ROLE_ARN.fullmatch(iam_role):
+        raise ConfigError(f"IAM role {iam_role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+    return iam_role
 ROWS_PER_FILE = 500_000  # several files let the cluster's slices COPY in parallel
 
 
@@ -61,12 +76,8 @@ class Staging:
         if missing:
             raise ConfigError(f"the Redshift load needs {' and '.join(missing)}: the S3 prefix COPY reads the staged "
                               "Parquet from, and the IAM role Redshift reads it with")
-        match = S3_URI.fullmatch(uri)
-        if not match:  # it goes into COPY's FROM '…' literal: letters, digits, _ . = / - only
-            raise ConfigError(f"staging location {uri!r} is not s3://bucket/prefix (letters, digits, _ . = / - only)")
-        if not ROLE_ARN.fullmatch(iam_role):  # it goes into COPY's IAM_ROLE '…' literal
-            raise ConfigError(f"IAM role {iam_role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
-        return cls(match.group(1), (match.group(2) or "").strip("/"), iam_role)
+        match = check_staging_uri(uri)
+        return cls(match.group(1), (match.group(2) or "").strip("/"), check_role_arn(iam_role))
 
     def load_prefix(self, job: TableLoad, load_id: str) -> str:
         return "/".join(p for p in (self.prefix, load_id, f"{job.schema}.{job.table}") if p) + "/"

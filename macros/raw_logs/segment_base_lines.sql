@@ -5,6 +5,9 @@
 
   Reasons, checked in this order:
     empty_line          nothing but whitespace
+    line_too_long       longer than segment_max_line_bytes() (65,535 bytes; not parsed). Segment
+                        caps a message at 32 KB, and no column of a longer line could be loaded
+                        into Redshift, whose VARCHAR holds at most 65,535 bytes.
     invalid_utf8        bytes that are not valid UTF-8 (not parsed; exact bytes in raw_line_base64)
     json_array          a JSON array instead of one event object
     not_json            does not start with '{'
@@ -12,10 +15,15 @@
     field_type_mismatch valid JSON but a declared field has the wrong type (e.g. a bad timestamp,
                         or a string where context.userAgentData.mobile is declared boolean).
                         Strict on purpose: a wrong type is kept aside and counted, never nulled
-                        silently; a field that varies in type is declared `string`.
+                        silently; a field that varies in type is declared `string`. A top-level
+                        field declared `string` (messageId, type, …) must hold a JSON string: a
+                        number, boolean, object or array there is a mismatch too (Spark's reader
+                        would silently turn it into its JSON text; see segment_not_a_string).
     missing_message_id  no messageId (cannot be deduplicated)
     missing_timestamp   no timestamp (no business date)
     missing_received_at no receivedAt (cannot pick the earliest copy)
+    missing_type        no type
+    unknown_type        a type that is not one of Segment's six calls (segment_call_types())
 -#}
 {% macro segment_base_lines(table_name) %}
 {%- set p = segment_parse_columns(table_name, 'parse_text') -%}
@@ -39,8 +47,9 @@ located as (
 checked as (
     select
         located.*,
-        -- A line that is not valid UTF-8 is not parsed: none of its bytes reach a typed column.
-        case when is_valid_utf8 then raw_line end as parse_text
+        -- A line that is not valid UTF-8, or too long to load, is not parsed: none of its bytes
+        -- reach a typed column.
+        case when is_valid_utf8 and octet_length(raw_line) <= {{ segment_max_line_bytes() }} then raw_line end as parse_text
     from located
 ),
 
@@ -66,6 +75,7 @@ final as (
         received_day,
         case
             when trim(raw_line) = '' then 'empty_line'
+            when octet_length(raw_line) > {{ segment_max_line_bytes() }} then 'line_too_long'
             when not is_valid_utf8 then 'invalid_utf8'
             when _line is null or _line._corrupt_record is not null then
                 case
@@ -75,12 +85,17 @@ final as (
                     when from_json(parse_text, 'map<string,string>') is null then 'malformed_json'
                     else 'field_type_mismatch'
                 end
+            {%- for field in p['strict_strings'] %}
+            when {{ segment_not_a_string('_line', field, 'parse_text') }} then 'field_type_mismatch'
+            {%- endfor %}
             when _line.`messageId` is null or trim(_line.`messageId`) = '' then 'missing_message_id'
             when _line.`timestamp` is null then 'missing_timestamp'
             when _line.`receivedAt` is null then 'missing_received_at'
             {%- for obj in p['object_structs'] %}
             when {{ obj }}._corrupt_record is not null then 'field_type_mismatch'
             {%- endfor %}
+            when _line.`type` is null then 'missing_type'
+            when _line.`type` not in {{ sql_string_list(segment_call_types()) }} then 'unknown_type'
         end as reject_reason,
         -- Kept valid UTF-8 (invalid bytes as U+FFFD) so every table stays readable and loadable;
         -- the exact bytes of such a line are kept in raw_line_base64.
@@ -92,3 +107,29 @@ final as (
 
 select * from final
 {% endmacro %}
+
+{#- The longest line that is parsed, in bytes (see line_too_long above). -#}
+{% macro segment_max_line_bytes() %}{{ return(65535) }}{% endmacro %}
+
+{#- Segment's calls (the spec's message types); any other `type` is unknown_type. -#}
+{% macro segment_call_types() %}{{ return(['page', 'screen', 'track', 'identify', 'group', 'alias']) }}{% endmacro %}
+
+{#-
+  True when the top-level string field `field` of the parsed struct `line_struct` came from a
+  JSON number, boolean, object or array rather than a string. Spark's reader gives such a
+  value as its JSON text (123 -> '123'), the same text a JSON string "123" gives, so only a
+  value that looks like one of those is parsed once more, with the field as that JSON type:
+  a string token fails that parse (the field is null), the other token does not. The look is narrow (a
+  whole JSON number, true/false, a leading { or [), so a UUID or a name is never re-parsed.
+-#}
+{% macro segment_not_a_string(line_struct, field, text_column) %}
+    {%- set value = line_struct ~ '.`' ~ field ~ '`' -%}
+    {#- to_json drops null fields: '{}' when the field failed the parse (a string token). -#}
+    {%- set probe = "to_json(from_json(" ~ text_column ~ ", 'struct<`" ~ field ~ "`: JSON_TYPE>')) != '{}'" -%}
+    coalesce(case
+        when {{ value }} rlike '^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?$' then {{ probe | replace('JSON_TYPE', 'double') }}
+        when {{ value }} in ('true', 'false') then {{ probe | replace('JSON_TYPE', 'boolean') }}
+        when left({{ value }}, 1) = '{' then {{ probe | replace('JSON_TYPE', 'map<string,string>') }}
+        when left({{ value }}, 1) = '[' then {{ probe | replace('JSON_TYPE', 'array<string>') }}
+    end, false)
+{%- endmacro %}

@@ -12,23 +12,68 @@
   disk (a folder: 0.1 s; on S3 one LIST returns 1,000 keys). See README "Benchmarks".
   When none of those folders exists for the source, Spark stops with PATH_NOT_FOUND naming
   the glob: the day's files have not landed (or segment_root / segment_sources is wrong).
+
+  A file that cannot be decompressed (not gzip, or cut short) must not stop the run: the read
+  goes through a temporary view with the data source option ignoreCorruptFiles, which skips
+  the unreadable rest of such a file (and only of the raw logs: a corrupt Parquet file of our
+  own tables still fails loudly). Skipped files are not lost from sight: base_segment__files
+  lists every file of the folders and sets aside, with a reason, each one that gave no line.
+  (Spark SQL's `text.\`path\`` takes no options, hence the view.)
 -#}
 {% macro segment_raw_lines(table_name) %}
-    {%- set v = run_vars() -%}
-    {%- set keys = segment_source_table_keys(table_name) -%}
-    {%- set ids = [] -%}
-    {%- for key in keys -%}{%- do ids.append(v['segment_sources'][key]) -%}{%- endfor -%}
-    {%- set folders = [] -%}
-    {%- for day in received_days() -%}{%- do folders.append(received_day_ms(day)) -%}{%- endfor -%}
     select *
     from (
         select
             value as raw_line,
             input_file_name() as file_name
-        from text.`{{ v['segment_root'] }}/{{ '{' ~ ids | join(',') ~ '}' }}/{{ '{' ~ folders | join(',') ~ '}' }}`
+        from {{ segment_raw_view(table_name, 'text') }}
     ) as listed
     -- the .gz files directly in a received-day folder, nothing in a folder below it
-    where file_name rlike '/[0-9]{13}/[^/]+[.]gz$'
+    where file_name rlike '{{ segment_file_pattern() }}'
+{% endmacro %}
+
+{#- Every .gz file of the run's folders for one table of the `segment` source: path and size in
+    bytes, from the listing alone (binaryFile without its content column reads no byte). -#}
+{% macro segment_raw_files(table_name) %}
+    select *
+    from (
+        select
+            path as file_name,
+            length as bytes
+        from {{ segment_raw_view(table_name, 'binaryFile') }}
+    ) as listed
+    where file_name rlike '{{ segment_file_pattern() }}'
+{% endmacro %}
+
+{#- A Segment file's path ends in /{received-day-ms}/{name}.gz. -#}
+{% macro segment_file_pattern() %}{{ return('/[0-9]{13}/[^/]+[.]gz$') }}{% endmacro %}
+
+{#- The key that names one file whatever the path's spelling (file:/… or file:///…, s3://…):
+    {source id}/{received-day-ms}/{name}. -#}
+{% macro segment_file_key(file_name) %}regexp_extract({{ file_name }}, '([^/]+/[0-9]{13}/[^/]+)$', 1){% endmacro %}
+
+{#- The one glob of the run's folders for a table of the `segment` source (see segment_raw_lines). -#}
+{% macro segment_folders_glob(table_name) %}
+    {%- set v = run_vars() -%}
+    {%- set ids = [] -%}
+    {%- for key in segment_source_table_keys(table_name) -%}{%- do ids.append(v['segment_sources'][key]) -%}{%- endfor -%}
+    {%- set folders = [] -%}
+    {%- for day in received_days() -%}{%- do folders.append(received_day_ms(day)) -%}{%- endfor -%}
+    {{ return(v['segment_root'] ~ '/{' ~ ids | join(',') ~ '}/{' ~ folders | join(',') ~ '}') }}
+{% endmacro %}
+
+{#- A temporary view over the run's folders in `format` (text or binaryFile), created (again)
+    when a command queries (run, build, test, …), and its name. The vars that make up the path are validated
+    (macros/vars/validate_run_vars.sql), so it holds no quote. -#}
+{% macro segment_raw_view(table_name, format) %}
+    {%- set view = 'seglog_raw_' ~ format | lower ~ '__' ~ table_name -%}
+    {#- Only for commands that query: compile, docs and sqlfluff's templater need no data. -#}
+    {%- if execute and flags.WHICH in ('run', 'build', 'test', 'show', 'retry', 'seed', 'snapshot') -%}
+        {%- do run_query(
+            "create or replace temporary view " ~ view ~ " using " ~ format
+            ~ " options (path '" ~ segment_folders_glob(table_name) ~ "', ignoreCorruptFiles 'true')") -%}
+    {%- endif -%}
+    {{ return(view) }}
 {% endmacro %}
 
 {#- The source key (web, app, procedure) of a Segment source id column, from the segment_sources var. -#}

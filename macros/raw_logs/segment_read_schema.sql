@@ -102,7 +102,9 @@
   Returns {'line': [the expression adding the `_line` struct],
            'objects': [expressions adding one `_obj_<root>` struct per object root],
            'object_structs': [the names of those structs],
-           'flat': [expressions over those structs, one per declared column]}.
+           'flat': [expressions over those structs, one per declared column],
+           'strict_strings': [the top-level fields declared `string` that are not object roots:
+                              they must hold a JSON string (segment_not_a_string)]}.
 -#}
 {% macro segment_parse_columns(table_name, line_column) %}
     {%- set columns = segment_source_columns(table_name) -%}
@@ -126,5 +128,10 @@
     {%- endfor -%}
     {%- set object_structs = [] -%}
     {%- for root in roots -%}{%- do object_structs.append('_obj_' ~ segment_snake_case(root)) -%}{%- endfor -%}
-    {{ return({'line': parsed, 'objects': objects, 'object_structs': object_structs, 'flat': flat}) }}
+    {%- set strict_strings = [] -%}
+    {%- for name, dtype in columns if '.' not in name and name not in roots and dtype == 'string' -%}
+        {%- do strict_strings.append(name) -%}
+    {%- endfor -%}
+    {{ return({'line': parsed, 'objects': objects, 'object_structs': object_structs, 'flat': flat,
+               'strict_strings': strict_strings}) }}
 {% endmacro %}

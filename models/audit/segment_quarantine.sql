@@ -7,9 +7,10 @@
 }}
 
 {#-
-  Lines set aside, never dropped: malformed lines (reject_reason of the base models) and
+  Lines set aside, never dropped: malformed lines (reject_reason of the base models),
   well-formed events that no run will stage because they fall outside every run's window
-  (beyond_window, ahead_of_receipt), every copy of them. Partitioned by the received day of
+  (beyond_window, ahead_of_receipt), every copy of them, and the files that gave no line
+  (kind 'file', reason unreadable_file; one row per file, no raw_line). Partitioned by the received day of
   the folder they were read from. What lands in a folder's partition depends on that folder's
   lines alone (not on dedup against other folders), so every run that reads the folder
   (D-L-1..D) writes the same rows, in any order.
@@ -45,6 +46,28 @@ unioned as (
     {%- endfor %}
 ),
 
+unreadable_files as (
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        'file' as kind,
+        file_status as reason,
+        cast(null as string) as message_id,
+        cast(null as timestamp) as event_at_utc,
+        cast(null as string) as raw_line,
+        cast(null as string) as raw_line_base64
+    from {{ ref('base_segment__files') }}
+    where file_status != 'read'
+),
+
+set_aside as (
+    select * from unioned
+    union all
+    select * from unreadable_files
+),
+
 final as (
     select
         source_key,
@@ -57,7 +80,7 @@ final as (
         raw_line,
         raw_line_base64,
         date_format(received_day, 'yyyy-MM-dd') as received_ymd
-    from unioned
+    from set_aside
 )
 
 select * from final

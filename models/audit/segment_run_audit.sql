@@ -12,6 +12,8 @@
   out_of_window counts well-formed events (first copies) outside this run's partitions.
   kept_aside counts the well-formed lines (every copy) that no run will stage, the rows of
   segment_quarantine with kind 'outside_window' for the folders read; it is not a term of the sum.
+  files_read counts the .gz files of the folders read; files_unreadable those that gave no line
+  (not gzip, corrupt: segment_quarantine kind 'file'; a 0-byte file is not listed); their lines are in no count.
   events_without_ids counts staged events with neither anonymousId nor userId: they are in
   segment_log but in no session and no user count (QUERIES.md Q02); not a term of the sum either.
 -#}
@@ -69,6 +71,15 @@ event_counts as (
     group by source_key
 ),
 
+file_counts as (
+    select
+        source_key,
+        count(*) as files_read,
+        count_if(file_status != 'read') as files_unreadable
+    from {{ ref('base_segment__files') }}
+    group by source_key
+),
+
 final as (
     select
         line_counts.source_key,
@@ -82,9 +93,12 @@ final as (
         coalesce(event_counts.out_of_window, 0) as out_of_window,
         coalesce(event_counts.kept_aside, 0) as kept_aside,
         coalesce(event_counts.events_without_ids, 0) as events_without_ids,
+        coalesce(file_counts.files_read, 0) as files_read,
+        coalesce(file_counts.files_unreadable, 0) as files_unreadable,
         '{{ run_date() }}' as run_ymd
     from line_counts
     left join event_counts on line_counts.source_key = event_counts.source_key
+    left join file_counts on line_counts.source_key = file_counts.source_key
 )
 
 select * from final

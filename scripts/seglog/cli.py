@@ -130,6 +130,10 @@ def _print_audit(run_ymd: str) -> None:
     console.print(table)
     console.print("lines read = events staged + duplicates + quarantined + out of window "
                   "(kept aside: outside every run's window, in audit.segment_quarantine)")
+    unreadable = sum(r.get("files_unreadable") or 0 for r in rows)  # null in audits made before the column
+    if unreadable:
+        console.print(f"[yellow]{unreadable:,} of {sum(r.get('files_read') or 0 for r in rows):,} files gave no line "
+                      "(not gzip or corrupt): kind 'file' in audit.segment_quarantine; ask for a redelivery[/]")
 
 
 @app.command()

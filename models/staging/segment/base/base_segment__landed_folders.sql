@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#-
-  The guard against a day that has not landed. Every source must have files in the two
+  The guard against a day that has not landed. Every source must have readable files in the two
   folders that hold most of business day D: D-1 (from 15:00 UTC) and D (until 15:00 UTC).
   The glob that reads the raw logs fails only when it matches nothing at all, so without this
   a missing source or day would silently rewrite the owned partitions with part of the data.
@@ -14,26 +14,13 @@
 
 with
 
-lines as (
-    select
-        source_key,
-        received_day,
-        file_name
-    from {{ ref('base_segment__web_app_lines') }}
-    union all
-    select
-        source_key,
-        received_day,
-        file_name
-    from {{ ref('base_segment__procedure_lines') }}
-),
-
 landed as (
     select
         source_key,
         received_day,
-        count(distinct file_name) as files
-    from lines
+        count(*) as listed_files,
+        count_if(file_status = 'read') as files
+    from {{ ref('base_segment__files') }}
     group by source_key, received_day
 ),
 
@@ -54,6 +41,12 @@ final as (
         coalesce(landed.files, 0) as files,
         case
             when landed.files > 0 then true
+            when landed.listed_files > 0
+                then raise_error(concat(
+                        'none of the ', cast(landed.listed_files as string), ' files of source ', sources.source_key,
+                        ' in the folder of received day ', cast(days.received_day as string),
+                        ' could be read (not gzip or corrupt): ask for a redelivery of the folder'
+                    ))
             else raise_error(concat(
                     'no file has landed for source ', sources.source_key,
                     ' in the folder of received day ', cast(days.received_day as string),

@@ -149,3 +149,31 @@ def test_a_load_stopped_at_any_point_keeps_the_previous_rows_and_a_rerun_complet
     assert rerun.returncode == 0, err
     assert json.loads(out) == {"rows": 3, "reconciled": True}
     assert _content(pg, table) == NEW
+
+
+def test_a_load_the_warehouse_refuses_midway_keeps_the_previous_rows_and_a_rerun_completes(
+        pg, tmp_path: Path) -> None:
+    """The warehouse refuses a row after the DELETE has run (a constraint here; a full disk fails the
+    INSERT the same way): the whole transaction rolls back, the error says so and names the cause."""
+    table = "faults_refused_row"
+    old = tmp_path / "old.parquet"
+    pq.write_table(pa.concat_tables([_rows(["x1"], "2023-11-07"), _rows(["o1", "o2"], "2023-11-08")]), old)
+    first = _worker(pg, old, table)
+    assert first.communicate(timeout=60) and first.returncode == 0
+    with psycopg.connect(**pg) as conn:
+        conn.execute(f"alter table marts.{table} add constraint no_n3 check (message_id <> 'n3')")
+    new = tmp_path / "new.parquet"
+    pq.write_table(_rows(["n1", "n2", "n3"], "2023-11-08"), new)
+    refused = _worker(pg, new, table)
+    _, err = refused.communicate(timeout=60)
+    assert refused.returncode == 1
+    assert "the load failed and was rolled back, the previous rows are intact" in err
+    assert "no_n3" in err  # the cause, named
+    assert _content(pg, table) == OLD
+    with psycopg.connect(**pg) as conn:
+        conn.execute(f"alter table marts.{table} drop constraint no_n3")
+    rerun = _worker(pg, new, table)
+    out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert json.loads(out) == {"rows": 3, "reconciled": True}
+    assert _content(pg, table) == NEW

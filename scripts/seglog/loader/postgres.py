@@ -156,7 +156,8 @@ def _replace(conninfo: dict[str, Any], job: TableLoad) -> int:
         raise connection_lost(job.model, exc) from None
     except psycopg.Error as exc:
         raise LoadError(f"{job.model}: the load failed and was rolled back, the previous rows are intact: "
-                        f"{exc.__class__.__name__}: {str(exc).strip()[:400]}") from None
+                        f"{exc.__class__.__name__}: {str(exc).strip()[:400]} — fix that cause in the warehouse, "
+                        "then load again (the load replaces the same partitions)") from None
     return sent
 
 

@@ -29,7 +29,7 @@ raw_lines as (
 
 raw_counts as (
     select
-        {{ segment_source_key("regexp_extract(file_name, '/([^/]+)/[0-9]{13}/[^/]+$', 1)") }} as source_key,
+        {{ segment_source_key(segment_file_source_id('file_name')) }} as source_key,
         count(*) as lines
     from raw_lines
     group by source_key

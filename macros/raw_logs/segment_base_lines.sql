@@ -37,8 +37,8 @@ located as (
     select
         raw_line,
         file_name,
-        regexp_extract(file_name, '/([^/]+)/[0-9]{13}/[^/]+$', 1) as source_id,
-        to_date(timestamp_millis(cast(regexp_extract(file_name, '/([0-9]{13})/[^/]+$', 1) as bigint))) as received_day,
+        {{ segment_file_source_id('file_name') }} as source_id,
+        {{ segment_file_received_day('file_name') }} as received_day,
         -- Spark keeps a line's bytes as read; re-encoding replaces invalid sequences, so they differ.
         cast(raw_line as binary) = encode(raw_line, 'UTF-8') as is_valid_utf8
     from raw_lines

@@ -48,6 +48,14 @@
 {#- A Segment file's path ends in /{received-day-ms}/{name}.gz. -#}
 {% macro segment_file_pattern() %}{{ return('/[0-9]{13}/[^/]+[.]gz$') }}{% endmacro %}
 
+{#- The Segment source id of a file: the folder above its received-day folder. -#}
+{% macro segment_file_source_id(file_name) %}regexp_extract({{ file_name }}, '/([^/]+)/[0-9]{13}/[^/]+$', 1){% endmacro %}
+
+{#- The UTC received day of a file: the date of its {received-day-ms} folder. -#}
+{% macro segment_file_received_day(file_name) -%}
+    to_date(timestamp_millis(cast(regexp_extract({{ file_name }}, '/([0-9]{13})/[^/]+$', 1) as bigint)))
+{%- endmacro %}
+
 {#- The key that names one file whatever the path's spelling (file:/… or file:///…, s3://…):
     {source id}/{received-day-ms}/{name}. -#}
 {% macro segment_file_key(file_name) %}regexp_extract({{ file_name }}, '([^/]+/[0-9]{13}/[^/]+)$', 1){% endmacro %}

@@ -250,18 +250,13 @@ def test_generated_lines_get_the_documented_verdict_and_the_audit_ties_out(prope
     assert got_aside == expected_aside
 
     # dedup: the earliest receivedAt wins, then the line's bytes (one file); the kept copy's status counts
-    kept: dict[str, tuple] = {}
+    kept: dict[str, tuple] = {}  # messageId -> (rank key, status) of its kept copy
     for raw, (kind, status) in zip(raws, verdicts):
-        if kind == "event":
+        if kind != "malformed":  # events and the kept-aside ones are ranked together
             ev = json.loads(raw)
             key = (ev["receivedAt"], raw)
             if ev["messageId"] not in kept or key < kept[ev["messageId"]][0]:
                 kept[ev["messageId"]] = (key, status)
-        elif kind == "outside_window":
-            ev = json.loads(raw)
-            key = (ev["receivedAt"], raw)
-            if ev["messageId"] not in kept or key < kept[ev["messageId"]][0]:
-                kept[ev["messageId"]] = (key, "kept_aside")
     staged = {mid for mid, (_, status) in kept.items() if status == "owned"}
     got_staged = {r.message_id for r in spark.sql(
         "select message_id from staging.base_segment__web_app_events "

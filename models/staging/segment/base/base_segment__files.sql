@@ -42,9 +42,8 @@ located as (
     select
         listed.file_name,
         listed.bytes,
-        regexp_extract(listed.file_name, '/([^/]+)/[0-9]{13}/[^/]+$', 1) as source_id,
-        to_date(timestamp_millis(cast(regexp_extract(listed.file_name, '/([0-9]{13})/[^/]+$', 1) as bigint)))
-            as received_day,
+        {{ segment_file_source_id('listed.file_name') }} as source_id,
+        {{ segment_file_received_day('listed.file_name') }} as received_day,
         coalesce(lines_per_file.lines, 0) as lines
     from listed
     left join lines_per_file

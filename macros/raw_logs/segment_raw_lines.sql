@@ -26,7 +26,8 @@
         select
             value as raw_line,
             input_file_name() as file_name
-        from {{ segment_raw_view(table_name, 'text') }}
+        -- the comment names the folders the view reads (benchmarks/read_case.py reads it too)
+        from {{ segment_raw_view(table_name, 'text') }} /* folders: {{ segment_folders_glob(table_name) }} */
     ) as listed
     -- the .gz files directly in a received-day folder, nothing in a folder below it
     where file_name rlike '{{ segment_file_pattern() }}'

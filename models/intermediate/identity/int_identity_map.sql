@@ -9,16 +9,18 @@
 {#-
   Identity stitching (Q18): which user id each anonymous id belongs to.
 
-  One row per anonymous id, kept as a cumulative state: each run merges the links seen in its
-  owned partitions (events carrying both anonymousId and userId) into the rows the table
-  already holds. Per anonymous id it keeps two links, each the earliest of its kind:
+  A cumulative state with one row per anonymous id and UTC received day (the Segment folder the
+  links arrived in): each run merges the links seen in its owned partitions (events carrying
+  both anonymousId and userId) into the rows the table already holds. Per row it keeps two
+  links, each the earliest of its kind among those received that day:
     identify_*  the earliest `identify` call that carried both ids (identify events first of all);
     any_*       the earliest event of any type that carried both ids.
   Merging keeps the earliest of each (ties broken by message id), so running a date twice, or
-  dates in any order, gives the same rows. int_identity_stitching resolves the map as of the
-  run's date. The whole table is one partition (map_partition = 'all') so that dynamic
-  partition overwrite can replace it while the same statement reads it (Spark refuses to
-  overwrite an unpartitioned table it is reading).
+  dates in any order, gives the same rows. Keeping the received day lets int_identity_stitching
+  resolve the map as of the run for D exactly: only links dated by D and received in the
+  folders that run reads (by D), whichever runs came before. The whole table is one partition
+  (map_partition = 'all') so that dynamic partition overwrite can replace it while the same
+  statement reads it (Spark refuses to overwrite an unpartitioned table it is reading).
 -#}
 
 with
@@ -29,7 +31,8 @@ events as (
         user_id,
         event_at_utc,
         message_id,
-        type
+        type,
+        received_day
     from {{ ref('stg_segment__events') }}
     where
         ymd in {{ sql_string_list(owned_ymds()) }}
@@ -40,23 +43,43 @@ events as (
 new_links as (
     select
         anonymous_id,
+        received_day,
         min(named_struct('at', event_at_utc, 'message_id', message_id, 'user_id', user_id))
         filter (where type = 'identify') as identify_link,
         min(named_struct('at', event_at_utc, 'message_id', message_id, 'user_id', user_id)) as any_link
     from events
-    group by anonymous_id
+    group by anonymous_id, received_day
 ),
 
 {% if is_incremental() %}
+{%- set known_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] %}
 known_links as (
+    {%- if known_columns and 'received_day' not in known_columns %}
+    {#- A map written before it kept received days (one row per anonymous id): each of a row's
+        two links is taken as received on its own KST date, the earliest folder it can be in
+        but one, so stitching as of a date by then still counts it, as it did. #}
     select
         anonymous_id,
-        case
-            when identify_user_id is not null
-                then named_struct('at', identify_linked_at, 'message_id', identify_message_id, 'user_id', identify_user_id)
-        end as identify_link,
-        named_struct('at', any_linked_at, 'message_id', any_message_id, 'user_id', any_user_id) as any_link
+        to_date(identify_linked_ymd) as received_day,
+        {{ identity_link('identify') }} as identify_link,
+        {{ identity_link('identify') }} as any_link
     from {{ this }}
+    where identify_user_id is not null
+    union all
+    select
+        anonymous_id,
+        to_date(any_linked_ymd) as received_day,
+        cast(null as struct<at: timestamp, message_id: string, user_id: string>) as identify_link,
+        {{ identity_link('any') }} as any_link
+    from {{ this }}
+    {%- else %}
+    select
+        anonymous_id,
+        received_day,
+        {{ identity_link('identify') }} as identify_link,
+        {{ identity_link('any') }} as any_link
+    from {{ this }}
+    {%- endif %}
 ),
 {% endif %}
 
@@ -71,15 +94,17 @@ all_links as (
 merged as (
     select
         anonymous_id,
+        received_day,
         min(identify_link) as identify_link,
         min(any_link) as any_link
     from all_links
-    group by anonymous_id
+    group by anonymous_id, received_day
 ),
 
 final as (
     select
         merged.anonymous_id,
+        merged.received_day,
         identify_link.user_id as identify_user_id,
         identify_link.at as identify_linked_at,
         identify_link.message_id as identify_message_id,

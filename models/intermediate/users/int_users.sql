@@ -21,12 +21,14 @@
 
 with
 
-{# Each anonymous id's user: its earliest identify link, else its earliest link of any kind. #}
+{# Each anonymous id's user: its earliest identify link, else its earliest link of any kind
+   (over every received day the map holds). #}
 links as (
     select
         anonymous_id,
-        coalesce(identify_user_id, any_user_id) as user_id
+        coalesce(min({{ identity_link('identify') }}).user_id, min({{ identity_link('any') }}).user_id) as user_id
     from {{ ref('int_identity_map') }}
+    group by anonymous_id
 ),
 
 activity as (

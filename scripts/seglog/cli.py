@@ -82,6 +82,8 @@ def generate(
     duplicate_rate: float = typer.Option(0.02, min=0, max=1, help="Share of events delivered twice."),
     malformed_rate: float = typer.Option(0.003, min=0, max=1, help="Share of events followed by a malformed line."),
     late_rate: float = typer.Option(0.01, min=0, max=1, help="Share of events received 1-3 days late."),
+    workers: int = typer.Option(1, min=1, help="Processes that make the events, one run of dates each (big data: "
+                                "one per core). Deterministic, but other files than --workers 1 for the same seed."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when the root already holds a manifest."),
 ) -> None:
     """Write sample Segment logs in the real S3 layout, with faults injected at set rates."""
@@ -99,7 +101,7 @@ def generate(
     with console.status(f"generating {events_per_day:,} events a day, {d0}..{d1}"):
         result = generator.generate(root, d0, d1, seed=seed, events_per_day=events_per_day,
                                     files_per_day=files_per_day, rates=rates,
-                                    source_ids=default_vars()["segment_sources"])
+                                    source_ids=default_vars()["segment_sources"], workers=workers)
     table = Table(title=f"sample Segment logs in {root}")
     for col in ("source", "received_day", "files", "lines", "events", "duplicates", "late", "malformed", "bytes"):
         table.add_column(col, justify="left" if col in ("source", "received_day") else "right")

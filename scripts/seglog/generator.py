@@ -350,19 +350,13 @@ def _malformed_line(rng: random.Random, kind: str, sample: dict[str, Any]) -> by
     raise ValueError(kind)
 
 
-def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_day: int = 20_000,
-             files_per_day: int = 48, rates: FaultRates = FaultRates(),
-             source_ids: dict[str, str], clean: bool = True) -> GenerateResult:
-    """Write the sample logs for the KST business dates ``start``..``end`` under ``root``."""
-    if end < start:
-        raise ValueError(f"end {end} is before start {start}")
-    if clean and root.exists():
-        shutil.rmtree(root)
-    gen = _Generator(seed, rates, source_ids)
+Folders = dict[tuple[str, date], list[tuple[datetime, bytes]]]  # (source, received day) -> (received, line)
+
+
+def _events(gen: "_Generator", start: date, end: date, events_per_day: int, rates: FaultRates,
+            folders: Folders, stats: dict[tuple[str, str], FolderStats]) -> int:
+    """The lines of the business dates ``start``..``end`` into ``folders``; the number of events."""
     rng = gen.rng
-    # (source, received_day) -> list of (received, line bytes)
-    folders: dict[tuple[str, date], list[tuple[datetime, bytes]]] = defaultdict(list)
-    stats: dict[tuple[str, str], FolderStats] = defaultdict(FolderStats)
     total = 0
     day = start
     while day <= end:
@@ -385,28 +379,114 @@ def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_d
                     folders[(source, rday)].append((received, _malformed_line(rng, kind, ev)))
                     st.malformed[kind] += 1
         day += timedelta(days=1)
+    return total
 
-    for (source, rday), lines in sorted(folders.items()):
-        lines.sort(key=lambda item: item[0])
-        folder = root / source_ids[source] / str(received_day_ms(rday))
-        folder.mkdir(parents=True, exist_ok=True)
-        span = DAY_MS // files_per_day
-        by_file: dict[int, list[bytes]] = defaultdict(list)
-        day_ms = received_day_ms(rday)
-        for received, line in lines:
-            bucket = (int(received.timestamp() * 1000) - day_ms) // span
-            by_file[bucket].append(line)
+
+def _events_of_part(seed: int, part: int, rates: FaultRates, source_ids: dict[str, str], start: date, end: date,
+                    events_per_day: int) -> tuple[Folders, dict[tuple[str, str], FolderStats], int]:
+    """One process's share of generate(workers=N): the same users as the seed gives, then its own
+    random stream (seeded by the seed and the part's number), so its events are its own."""
+    gen = _Generator(seed, rates, source_ids)
+    gen.rng.seed(f"{seed}/part {part}")
+    folders: Folders = defaultdict(list)
+    stats: dict[tuple[str, str], FolderStats] = defaultdict(FolderStats)
+    total = _events(gen, start, end, events_per_day, rates, folders, stats)
+    return dict(folders), dict(stats), total
+
+
+def _write_folder(source_dir: Path, rday: date, lines: list[tuple[datetime, bytes]], files_per_day: int,
+                  rng: random.Random) -> tuple[int, int, int]:
+    """One received-day folder's .gz files, a file per 1/files_per_day of the day by receipt time,
+    named as Segment names them; (files, lines, bytes) written."""
+    lines.sort(key=lambda item: item[0])
+    folder = source_dir / str(received_day_ms(rday))
+    folder.mkdir(parents=True, exist_ok=True)
+    span = DAY_MS // files_per_day
+    by_file: dict[int, list[bytes]] = defaultdict(list)
+    day_ms = received_day_ms(rday)
+    for received, line in lines:
+        bucket = (int(received.timestamp() * 1000) - day_ms) // span
+        by_file[bucket].append(line)
+    files = count = size = 0
+    for bucket, blines in sorted(by_file.items()):
+        written_ms = day_ms + (bucket + 1) * span + rng.randint(0, 59_999)
+        name = (f"{written_ms}.events-archiver-{rng.randint(1, 8)}."
+                f"{rng.getrandbits(32):08x}.{uuid.UUID(int=rng.getrandbits(128), version=4)}.gz")
+        payload = b"\n".join(blines) + b"\n"
+        with open(folder / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            gz.write(payload)
+        files += 1
+        count += len(blines)
+        size += (folder / name).stat().st_size
+    return files, count, size
+
+
+def _write_folder_seeded(seed: int, source_dir: Path, rday: date, lines: list[tuple[datetime, bytes]],
+                         files_per_day: int, source: str) -> tuple[int, int, int]:
+    return _write_folder(source_dir, rday, lines, files_per_day, random.Random(f"{seed}/{source}/{rday.isoformat()}"))
+
+
+def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_day: int = 20_000,
+             files_per_day: int = 48, rates: FaultRates = FaultRates(),
+             source_ids: dict[str, str], clean: bool = True, workers: int = 1) -> GenerateResult:
+    """Write the sample logs for the KST business dates ``start``..``end`` under ``root``.
+
+    ``workers`` > 1 (the benchmarks' big days) makes the events of the dates in that many
+    processes, one run of consecutive dates each, and writes the files here. The same arguments
+    still give byte-identical files, but not the files of ``workers=1``: each process draws its
+    own random stream (the user pool is the seed's in all of them)."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if workers < 1:
+        raise ValueError(f"workers {workers}: at least 1")
+    if clean and root.exists():
+        shutil.rmtree(root)
+    gen = _Generator(seed, rates, source_ids)
+    rng = gen.rng
+    folders: Folders = defaultdict(list)
+    stats: dict[tuple[str, str], FolderStats] = defaultdict(FolderStats)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    parts = [days[i * len(days) // workers:(i + 1) * len(days) // workers] for i in range(min(workers, len(days)))]
+    if len(parts) <= 1:
+        total = _events(gen, start, end, events_per_day, rates, folders, stats)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        total = 0
+        with ProcessPoolExecutor(max_workers=len(parts)) as pool:
+            futures = [pool.submit(_events_of_part, seed, i, rates, source_ids, part[0], part[-1], events_per_day)
+                       for i, part in enumerate(parts)]
+            for future in futures:  # in the parts' order: the merge is the same every time
+                got_folders, got_stats, got_total = future.result()
+                total += got_total
+                for key, lines in got_folders.items():
+                    folders[key].extend(lines)
+                for key, st in got_stats.items():
+                    into = stats[key]
+                    into.events += st.events
+                    into.late_events += st.late_events
+                    into.duplicate_copies += st.duplicate_copies
+                    into.malformed.update(st.malformed)
+
+    ordered = sorted(folders.items())
+    if len(parts) <= 1:
+        written = [_write_folder(root / source_ids[source], rday, lines, files_per_day, rng)
+                   for (source, rday), lines in ordered]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        # Each folder's file names from its own stream (seed, source, day): the folders are
+        # compressed and written side by side, in any order, with the same names every time.
+        with ProcessPoolExecutor(max_workers=len(parts)) as pool:
+            written = list(pool.map(_write_folder_seeded, [seed] * len(ordered),
+                                    [root / source_ids[source] for (source, _), _ in ordered],
+                                    [rday for (_, rday), _ in ordered], [lines for _, lines in ordered],
+                                    [files_per_day] * len(ordered), [source for (source, _), _ in ordered]))
+    for ((source, rday), _), (files, lines_written, size) in zip(ordered, written):
         st = stats[(source, rday.isoformat())]
-        for bucket, blines in sorted(by_file.items()):
-            written_ms = day_ms + (bucket + 1) * span + rng.randint(0, 59_999)
-            name = (f"{written_ms}.events-archiver-{rng.randint(1, 8)}."
-                    f"{rng.getrandbits(32):08x}.{gen._uuid()}.gz")
-            payload = b"\n".join(blines) + b"\n"
-            with open(folder / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                gz.write(payload)
-            st.files += 1
-            st.lines += len(blines)
-            st.bytes += (folder / name).stat().st_size
+        st.files += files
+        st.lines += lines_written
+        st.bytes += size
 
     result = GenerateResult(root=root, stats=dict(stats), total_events=total)
     manifest = {

@@ -53,6 +53,36 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
     assert a != c
 
 
+def test_several_workers_give_the_same_files_every_time_and_a_day_of_their_own_each(tmp_path: Path) -> None:
+    kwargs = dict(seed=3, events_per_day=600, files_per_day=6, source_ids=SOURCE_IDS)
+    d0, d1 = date(2023, 11, 7), date(2023, 11, 8)
+    results = [generator.generate(tmp_path / x, d0, d1, workers=2, **kwargs) for x in "ab"]
+    one = generator.generate(tmp_path / "one", d0, d1, **kwargs)
+    a, b = _digest(tmp_path / "a"), _digest(tmp_path / "b")
+    assert a and a == b  # deterministic, whatever order the processes finish in
+    assert a != _digest(tmp_path / "one")  # each process draws its own stream
+    # the same amount of data and faults, nothing lost or doubled in the merge: every event of
+    # each business date once (1 + the duplicate copies), the manifest equal to what the files hold
+    lines = _lines(tmp_path / "a")
+    ids = Counter(ev["messageId"] for ev in (_event(raw) for _, _, raw in lines) if ev)
+    assert results[0].total_events == one.total_events == len(ids)
+    manifest = json.loads((tmp_path / "a" / "_manifest.json").read_text())
+    assert sum(f["lines"] for f in manifest["folders"]) == len(lines)
+    assert sum(f["events"] for f in manifest["folders"]) == results[0].total_events
+    assert sum(f["duplicates"] for f in manifest["folders"]) == sum(n - 1 for n in ids.values())
+    with pytest.raises(ValueError, match="workers 0"):
+        generator.generate(tmp_path / "z", d0, d1, workers=0, **kwargs)
+
+
+def _event(raw: bytes) -> dict | None:
+    """The event a line holds, or None for the malformed kinds (none of which is an object with a messageId)."""
+    try:
+        ev = json.loads(raw)
+    except ValueError:
+        return None
+    return ev if isinstance(ev, dict) and ev.get("messageId") else None
+
+
 def test_layout_is_segments_real_one(sample) -> None:
     root, _ = sample
     files = list(root.rglob("*.gz"))

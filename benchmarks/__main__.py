@@ -45,30 +45,33 @@ LARGE = 500_000  # events a day from which a case runs --large-reps times
 HISTORY_SCALE = "5k"  # the history case's scale: 31 days of it are generated and built; a build here is mostly fixed cost, so 5k measures what history adds without 10 min of set-up
 
 
-# The JVM options of a run from LARGE events a day: the optimising JIT tier. The local profile's
+# The JVM options of the long-running Spark cases: the optimising JIT tier. The local profile's
 # default (-XX:TieredStopAtLevel=1, the quick tier only) suits the thousands of short queries of
-# a small day; a big day's JSON parsing is a few long hot loops, which the quick tier's code runs
-# at half speed (2026-12-04, the 1M read case: typed 173 s -> 84 s, inference 141 s -> 65 s).
-# profiles.example.yml says the same for long local runs. A SEGLOG_DRIVER_JAVA_OPTS set by the
-# caller wins (and is recorded in the JSON's machine block).
+# a small day's build (the daily build at 100k: 160 s on it, 234 s on the optimising tier, 2026-12-04); JSON
+# parsing is a few long hot loops, which the quick tier's code runs at half speed (the 1M read
+# case: typed 173 s -> 84 s, inference 141 s -> 65 s; the 1M daily build 878 s -> 520 s). So the
+# read case (one process, three long scans, at every scale) and the daily build from LARGE events
+# a day get it; EMR's JVM runs with the optimising tier anyway. profiles.example.yml says the same
+# for long local runs. A SEGLOG_DRIVER_JAVA_OPTS set by the caller wins (and is recorded in the
+# JSON's machine block).
 OPTIMISING_JIT = "-XX:ReservedCodeCacheSize=512m"
 
 
-def _jit(events_per_day: int) -> dict[str, str]:
-    if events_per_day >= LARGE and "SEGLOG_DRIVER_JAVA_OPTS" not in os.environ:
+def _jit(optimising: bool) -> dict[str, str]:
+    if optimising and "SEGLOG_DRIVER_JAVA_OPTS" not in os.environ:
         return {"SEGLOG_DRIVER_JAVA_OPTS": OPTIMISING_JIT}
     return {}
 
 
-def _jit_note(events_per_day: int) -> str:
-    return "; optimising JIT" if _jit(events_per_day) else ""
+def _jit_note(optimising: bool) -> str:
+    return "; optimising JIT" if _jit(optimising) else ""
 
 
-def _env(work: Path, events_per_day: int = 0) -> dict[str, str]:
+def _env(work: Path, optimising_jit: bool = False) -> dict[str, str]:
     """A run's own Spark warehouse + metastore and dbt target/log folders, under ``work``, and
-    the JIT tier for its size (see OPTIMISING_JIT)."""
+    the JIT tier (see OPTIMISING_JIT)."""
     return {"SEGLOG_HOME": str(PROJECT_DIR), "SEGLOG_SPARK_DIR": str(work / "spark"),
-            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), **_jit(events_per_day)}
+            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), **_jit(optimising_jit)}
 
 
 def _module(name: str, *args: str, env: dict[str, str], log: Path) -> tuple[Run, dict[str, Any]]:
@@ -100,10 +103,10 @@ def case_jvm(reps: int) -> list[Result]:
 def case_read(ds: data.Dataset, reps: int) -> list[Result]:
     root = ds.ensure()
     work = data.BENCH_DIR / "work" / f"read-{ds.name}"
-    _, got = _module("read_case", str(root), ds.end.isoformat(), str(reps), env=_env(work, ds.events_per_day),
+    _, got = _module("read_case", str(root), ds.end.isoformat(), str(reps), env=_env(work, optimising_jit=True),
                      log=work.with_suffix(".log"))
     files, size = ds.files_and_bytes([ds.end - timedelta(days=1), ds.end])
-    note = f"{files:,} gz files, {size / 1e6:.1f} MB" + _jit_note(ds.events_per_day)
+    note = f"{files:,} gz files, {size / 1e6:.1f} MB" + _jit_note(True)
     out = []
     for name, label, baseline in (("floor", "read: decompress floor", None),
                                   ("inferred", "read: schema inference", None),
@@ -157,13 +160,12 @@ def split(run_results: dict[str, Any], wall_s: float) -> dict[str, float]:
             "nodes": len(res)}
 
 
-def dbt_build(work: Path, vars_: dict[str, Any], log_name: str, tests: bool = True, events_per_day: int = 0) -> Run:
+def dbt_build(work: Path, vars_: dict[str, Any], log_name: str, tests: bool = True, optimising_jit: bool = False) -> Run:
     """One `dbt build` for a date in its own process (own JVM), as the daily job runs it
-    (``tests=False``: models and snapshot only, to set up a state quickly; ``events_per_day``
-    picks the JIT tier)."""
+    (``tests=False``: models and snapshot only, to set up a state quickly; see OPTIMISING_JIT)."""
     args = [DBT, "build", "--vars", json.dumps(vars_), "--exclude-resource-type", "unit_test",
             *([] if tests else ["test"])]
-    run = run_command(args, env=_env(work, events_per_day), log=work / f"{log_name}.log", cwd=PROJECT_DIR)
+    run = run_command(args, env=_env(work, optimising_jit), log=work / f"{log_name}.log", cwd=PROJECT_DIR)
     results = json.loads((work / "target" / "run_results.json").read_text())
     failed = [r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail", "skipped")]
     if failed:
@@ -187,11 +189,11 @@ def case_daily(ds: data.Dataset, reps: int) -> tuple[list[Result], Path]:
     runs = []
     for i in range(reps):
         console.print(f"  daily {ds.name}: run {i + 1}/{reps}" + (" (creates the tables)" if i == 0 else " (a rerun)"))
-        runs.append(dbt_build(work, vars_, f"run{i + 1}", events_per_day=ds.events_per_day))
+        runs.append(dbt_build(work, vars_, f"run{i + 1}", optimising_jit=ds.events_per_day >= LARGE))
     files, size = ds.files_and_bytes([ds.end - timedelta(days=d) for d in (2, 1, 0)])
     return [Result("daily: dbt build (models+tests)", ds.name, runs, rows=lines_read(work, ds.end), bytes=size,
                    note=f"reads {files:,} gz files, {size / 1e6:.1f} MB (folders D-2..D)"
-                   + _jit_note(ds.events_per_day))], work
+                   + _jit_note(ds.events_per_day >= LARGE))], work
 
 
 def _clean(work: Path) -> None:

@@ -137,6 +137,11 @@ def iso_ms(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
+def _uuid4(rng: random.Random) -> str:
+    """A version-4 UUID drawn from ``rng`` (so it follows the seed)."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 class _Generator:
     def __init__(self, seed: int, rates: FaultRates, source_ids: dict[str, str]):
         self.rng = random.Random(seed)
@@ -145,7 +150,7 @@ class _Generator:
         self.users = [self._new_user(i) for i in range(4000)]
 
     def _uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return _uuid4(self.rng)
 
     def _new_user(self, i: int) -> dict[str, Any]:
         identified = self.rng.random() < 0.4
@@ -411,7 +416,7 @@ def _write_folder(source_dir: Path, rday: date, lines: list[tuple[datetime, byte
     for bucket, blines in sorted(by_file.items()):
         written_ms = day_ms + (bucket + 1) * span + rng.randint(0, 59_999)
         name = (f"{written_ms}.events-archiver-{rng.randint(1, 8)}."
-                f"{rng.getrandbits(32):08x}.{uuid.UUID(int=rng.getrandbits(128), version=4)}.gz")
+                f"{rng.getrandbits(32):08x}.{_uuid4(rng)}.gz")
         payload = b"\n".join(blines) + b"\n"
         with open(folder / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             gz.write(payload)

@@ -16,7 +16,7 @@ CI_SPARK_DIR   := $(CURDIR)/data/ci-spark
 LINT_SPARK_DIR := $(CURDIR)/data/lint-spark
 
 .PHONY: help venv profile sample run load audit lint secrets dbt-test pytest test docs lock clean distclean pg-start pg-stop pg-status bench \
-        airflow-venv dag-test rehearse lock-airflow emr-bundle parity
+        airflow-venv dag-test rehearse lock-airflow emr-env emr-bundle parity
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,10 +85,10 @@ dbt-test: venv profiles.yml sample ## dbt build (models, snapshot, data tests) f
 	SEGLOG_SPARK_DIR=$(CI_SPARK_DIR) $(BIN)/seglog run --unit-tests --date $(DBT_TEST_FIRST) --to $(DBT_TEST_LAST)
 	$(if $(KEEP_WAREHOUSE),,rm -rf $(CI_SPARK_DIR))
 
-pytest: venv profiles.yml browser ## pytest: CLI, generator, vars, and dbt runs on small generated data
+pytest: venv profiles.yml browser emr-env ## pytest: CLI, generator, vars, and dbt runs on small generated data
 	$(BIN)/pytest
 
-dag-test: venv airflow-venv profiles.yml sample ## The DAG's tests in the Airflow venv: DagBag, task graph, dag.test() runs on moto + local Spark + PostgreSQL
+dag-test: venv airflow-venv profiles.yml sample emr-env ## The DAG's tests in the Airflow venv: DagBag, task graph, dag.test() runs on moto + local Spark + PostgreSQL
 	$(AF_VENV)/bin/pytest tests/dags
 
 # In `make test` the sample's dates are built once each, with every dbt test: 2023-11-07 by
@@ -103,7 +103,7 @@ dag-test: venv airflow-venv profiles.yml sample ## The DAG's tests in the Airflo
 #   checks:    lint -> pytest
 test: ## Every check: lint, the parity harness, dbt build with all tests (2 sample dates), pytest, the DAG tests
 	$(MAKE) --no-print-directory -j2 venv airflow-venv
-	$(MAKE) --no-print-directory profiles.yml sample browser
+	$(MAKE) --no-print-directory profiles.yml sample browser emr-env
 	$(MAKE) --no-print-directory -j2 test-warehouse test-checks
 	rm -rf $(CI_SPARK_DIR)
 
@@ -121,7 +121,7 @@ REHEARSE_DATE ?= $(or $(DATE),2023-11-08)
 bench: venv profiles.yml ## The benchmarks, not part of make test: read, daily run, history, loader at 100k and 1M events a day; a table + benchmarks/results/latest.{json,md} (BENCH_ARGS=--help)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-rehearse: venv airflow-venv profiles.yml sample ## Run the DAG end to end for DATE with dag.test(): moto S3/EMR, local Spark, local PostgreSQL, a recording Slack
+rehearse: venv airflow-venv profiles.yml sample emr-env ## Run the DAG end to end for DATE with dag.test(): moto S3/EMR, local Spark, local PostgreSQL, a recording Slack
 	$(AF_VENV)/bin/python dags/rehearsal/rehearse.py --date $(REHEARSE_DATE)
 
 # Chromium for the docs smoke test (tests/python/test_docs_site.py): Debian's package, when missing.
@@ -163,8 +163,16 @@ lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
 	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.txt
 	rm -rf .venv-lock
 
-emr-bundle: venv ## Build the EMR job's env (venv-pack) + project archives and upload them to $SEGLOG_EMR_ROOT/code/
-	$(BIN)/seglog emr bundle
+# The EMR job's Python env (Python 3.11 itself + dbt + seglog, relocatable): rebuilt when the pinned
+# requirements or seglog's code change. For production, build it on Amazon Linux 2023 (README, EMR).
+EMR_ENV := target/emr/seglog-env.tar.gz
+$(EMR_ENV): requirements.txt pyproject.toml $(shell find scripts/seglog -name '*.py') | $(STAMP)
+	$(BIN)/seglog emr env --out $(EMR_ENV)
+
+emr-env: venv $(EMR_ENV) ## Build the EMR job's Python env archive (target/emr/seglog-env.tar.gz), if missing or stale
+
+emr-bundle: venv $(EMR_ENV) ## Upload the job's entry point, env archive and project archive to $SEGLOG_EMR_ROOT/code/
+	$(BIN)/seglog emr bundle --env-archive $(EMR_ENV)
 
 lock-airflow: ## Re-pin dags/requirements.txt from dags/requirements.in (in a scratch venv)
 	rm -rf .venv-lock-airflow && $(PYTHON) -m venv .venv-lock-airflow

@@ -1,7 +1,8 @@
 """seglog emr — the EMR Serverless side: the application as code, the job's bundle, submissions.
 
     seglog emr app       create or update the application (release, pre-initialised capacity, …)
-    seglog emr bundle    build the project + Python env archives and upload them to the EMR root
+    seglog emr env       build the job's Python env archive (Python 3.11 itself + dbt + seglog)
+    seglog emr bundle    build (or take) the env archive and the project archive, upload them
     seglog emr submit    start the job for a date or a range (a backfill), and wait for each run
 
 Settings: SEGLOG_EMR_ROOT (s3://bucket/prefix holding code/, warehouse/, runs/, logs/),
@@ -75,22 +76,48 @@ def app_(
                   f"id {applied.application_id}", highlight=False)
 
 
+@emr_app.command("env")
+def env_(
+    out: Path = typer.Option(Path("target/emr/seglog-env.tar.gz"), help="The archive to write."),
+    python: str = typer.Option(sys.executable, help="The Python 3.11 whose interpreter the archive carries."),
+) -> None:
+    """Build the job's Python env archive: Python 3.11 itself (interpreter, standard library,
+    libpython) with dbt-core, dbt-spark and seglog, relocatable, no link out of its folder.
+    Build it on Amazon Linux 2023 for production (see scripts/seglog/emr/job_env.py)."""
+    from .job_env import EnvArchiveError, build_env, check_archive
+
+    with tempfile.TemporaryDirectory() as work, console.status("building the job's Python env"):
+        try:
+            built = build_env(out.resolve(), Path(work), python)
+        except EnvArchiveError as exc:
+            _fail(str(exc), code=1)
+    problems = check_archive(built)
+    if problems:
+        _fail("the archive points outside its folder: " + "; ".join(problems[:5]), code=1)
+    console.print(f"{built} ({built.stat().st_size / 1e6:,.0f} MB)", highlight=False)
+
+
 @emr_app.command()
 def bundle(
     root: Optional[str] = typer.Option(None, help="s3://bucket/prefix (default $SEGLOG_EMR_ROOT)."),
-    env_archive: Optional[Path] = typer.Option(None, help="A seglog-env.tar.gz built before (skips the venv build)."),
+    env_archive: Optional[Path] = typer.Option(None, help="A seglog-env.tar.gz built before (`seglog emr env`)."),
     out: Path = typer.Option(Path("target/emr"), help="Where the archives are built."),
 ) -> None:
-    """Build the job's archives (the dbt project; a Python 3.11 venv packed by venv-pack) and
-    upload them with the entry point to {root}/code/. The venv build takes a few minutes."""
-    from .bundle import build_env, upload
+    """Upload the job's entry point, the dbt project archive and the Python env archive to
+    {root}/code/. Without --env-archive the env is built first (about a minute)."""
+    from .bundle import upload
+    from .job_env import build_env, check_archive
 
     base = _root(root)
     if env_archive is None:
-        with tempfile.TemporaryDirectory() as work, console.status("building the job's Python env (venv-pack)"):
+        with tempfile.TemporaryDirectory() as work, console.status("building the job's Python env"):
             env_archive = build_env(out.resolve() / "seglog-env.tar.gz", Path(work))
     elif not env_archive.is_file():
         _fail(f"--env-archive {env_archive}: no such file")
+    problems = check_archive(env_archive)
+    if problems:
+        _fail(f"--env-archive {env_archive} points outside its folder ({'; '.join(problems[:3])}): EMR could not "
+              "start it; build it with `seglog emr env`")
     written = upload(_client("s3"), base, env_archive)
     for name, where in written.items():
         console.print(f"  {name:<18} → {where}", highlight=False)

@@ -5,10 +5,15 @@
 Keyed by the logical date. The schedule is ``30 10 * * *`` in Asia/Seoul with data intervals, so
 the run for business date D has logical date D 10:30 KST and starts at D+1 10:30 KST (01:30
 UTC): KST day D spans the UTC folders D-1 and D, folder D closes at 00:00 UTC of D+1, and the
-90 minutes after that leave Segment's S3 destination time to flush its last files. No Variable
-is advanced by hand: catchup and ``airflow backfill create --from-date … --to-date …`` make one
-run per date, oldest first (``max_active_runs=1``: first-seen users and retention need the
-dates in order).
+90 minutes after that leave Segment's S3 destination time to flush its last files.
+
+Today first: catchup is off (SEGMENT_DAILY_CATCHUP), so unpausing the DAG schedules the latest
+day, never a queue of every day since its start date. The start date (SEGMENT_DAILY_START_DATE)
+is the oldest business date the DAG may ever run, backfills included: Airflow creates no task
+for a date before it. History is loaded on purpose, by a backfill over a range (one run per
+date, oldest first, ``max_active_runs=1``):
+
+    airflow backfill create --dag-id segment_daily --from-date 2023-11-01 --to-date 2023-11-30
 
 Tasks:
 - ``wait_for_<source>``: S3 sensor per configured source, both UTC folders of D must hold a file;
@@ -25,11 +30,16 @@ Tasks:
   failing task, its error and a log link (SlackWebhookNotifier on the failure callback).
 
 Run-time settings are one JSON Variable ``segment_daily`` (read when a task runs, never when the
-file is parsed): raw_root, emr_root, emr_application_id, emr_role_arn, and for the load
-load_target (redshift), redshift_workgroup or redshift_cluster_id, redshift_database,
-redshift_secret_arn, redshift_staging, redshift_copy_role_arn, seglog (the CLI's path on the
-worker, from the project's own venv). Connections: aws_default, slack_default (Slack incoming
-webhook). The parse-time knobs below come from the environment (cheap, no metastore access).
+file is parsed), the one source of what the sensors, the job and the load must agree on:
+raw_root (the sensors watch it and the job reads it: passed as ``--raw-root``), emr_root (code,
+warehouse, runs, logs), glue_database_prefix (default ``segment_``: the job's Glue databases and
+the loader's warehouse folders), emr_application_id, emr_role_arn, and for the load load_target
+(redshift), redshift_workgroup or redshift_cluster_id, redshift_database, redshift_secret_arn,
+redshift_staging, redshift_copy_role_arn, seglog (the CLI's path on the worker, from the
+project's own venv). The source ids are the sensors' (SEGMENT_DAILY_SOURCES), sent to the job in
+its vars. Connections: aws_default (credentials and region, for the operators and every
+``seglog`` step), slack_default (Slack incoming webhook). The parse-time knobs below come from
+the environment (cheap, no metastore access).
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
@@ -52,16 +63,26 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 KST = "Asia/Seoul"
 SLACK_CONN = "slack_default"
+AWS_CONN = "aws_default"
 # The Segment source ids (the same as dbt_project.yml's segment_sources; tests/dags checks it).
 SOURCES: dict[str, str] = json.loads(os.environ.get("SEGMENT_DAILY_SOURCES") or json.dumps(
     {"web": "wXsRmVq7Lk", "app": "aPp4Tz9QmN", "procedure": "pRc8Hj2VbY"}))
 SENSOR_TIMEOUT_S = int(os.environ.get("SEGMENT_DAILY_SENSOR_TIMEOUT_S", 6 * 3600))
 POKE_S = int(os.environ.get("SEGMENT_DAILY_POKE_S", 300))
 RETRIES = int(os.environ.get("SEGMENT_DAILY_RETRIES", 3))
+# The oldest business date the DAG may run (Airflow makes no task before its start date, for a
+# backfill neither); with catchup off, unpausing runs the latest day only, whatever this is.
+START_DATE = pendulum.parse(os.environ.get("SEGMENT_DAILY_START_DATE", "2023-11-01"), tz=KST)
+CATCHUP = os.environ.get("SEGMENT_DAILY_CATCHUP", "false").lower() == "true"
+# As seglog.emr.spec (tests/dags checks they agree): EMR's own timeout, a waiter that outlasts it,
+# and a task timeout that holds the application's start and the job's wait (one waiter each).
 JOB_TIMEOUT_MINUTES = 120
-# Set by `make rehearse` and the DAG tests: the EMR job also runs here, with this Python (the
-# project's venv) against local Spark, after moto has accepted the same start_job_run.
-LOCAL_JOB_PYTHON = os.environ.get("SEGMENT_DAILY_LOCAL_JOB_PYTHON")
+WAITER_MINUTES = JOB_TIMEOUT_MINUTES + 10
+TASK_TIMEOUT_MINUTES = 2 * WAITER_MINUTES + 10
+DATABASE_PREFIX = "segment_"
+# Set by `make rehearse` and the DAG tests only: after moto has accepted the start_job_run, the
+# EMR job also runs here, as EMR runs it (dags/rehearsal/local_emr.py), with its work under this folder.
+LOCAL_EMR_DIR = os.environ.get("SEGMENT_DAILY_LOCAL_EMR_DIR")
 
 SETTINGS = "var.json.segment_daily"
 
@@ -77,8 +98,36 @@ def utc_folder(business_date: str, days_before: int) -> str:
     return str(int(day.timestamp() * 1000))
 
 
+def job_vars(extra: dict[str, Any] | None) -> str:
+    """The job's dbt vars: a manual run's extras plus the source ids the sensors watch. The raw
+    root and the source ids come from the DAG only, never from a run's params."""
+    extra = dict(extra or {})
+    clash = sorted(set(extra) & {"segment_sources", "segment_root", "date"})
+    if clash:
+        raise ValueError(f"params.vars must not hold {', '.join(clash)}: the DAG sets them (raw_root in the "
+                         "segment_daily Variable, the sources in SEGMENT_DAILY_SOURCES, the date from the run)")
+    return json.dumps(dict(extra, segment_sources=SOURCES), sort_keys=True)
+
+
 def _settings() -> dict[str, Any]:
     return Variable.get("segment_daily", deserialize_json=True)
+
+
+def _aws_env() -> dict[str, str]:
+    """The aws_default connection's credentials, region and endpoint for a subprocess: a worker's
+    own environment may hold none of them (they live in the connection)."""
+    hook = AwsBaseHook(aws_conn_id=AWS_CONN, client_type="sts")
+    creds = hook.get_credentials()
+    env = {"AWS_ACCESS_KEY_ID": creds.access_key, "AWS_SECRET_ACCESS_KEY": creds.secret_key}
+    if creds.token:
+        env["AWS_SESSION_TOKEN"] = creds.token
+    region = hook.conn_region_name or hook.region_name
+    if region:
+        env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    endpoint = hook.conn_config.endpoint_url
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
 
 
 def _post(text: str) -> None:
@@ -87,7 +136,8 @@ def _post(text: str) -> None:
 
 def _seglog(args: list[str], env: dict[str, str]) -> None:
     """Run the project's CLI (its own venv on the worker); its output goes to the task log."""
-    proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True)
+    own = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # the connection's, not the worker's
+    proc = subprocess.run(args, env={**own, **_aws_env(), **env}, capture_output=True, text=True)
     print(proc.stdout[-20000:])
     print(proc.stderr[-20000:])
     if proc.returncode != 0:
@@ -99,7 +149,8 @@ def _seglog(args: list[str], env: dict[str, str]) -> None:
 def _loader_env(cfg: dict[str, Any], business_date: str) -> dict[str, str]:
     root = cfg["emr_root"].rstrip("/")
     env = {"SEGLOG_WAREHOUSE": cfg.get("warehouse") or f"{root}/warehouse",
-           "SEGLOG_MANIFEST": f"{root}/runs/ymd={business_date}/manifest.json"}
+           "SEGLOG_MANIFEST": f"{root}/runs/ymd={business_date}/manifest.json",
+           "SEGLOG_SCHEMA_PREFIX": cfg.get("glue_database_prefix", DATABASE_PREFIX)}
     for key, name in (("redshift_workgroup", "REDSHIFT_WORKGROUP"), ("redshift_cluster_id", "REDSHIFT_CLUSTER_ID"),
                       ("redshift_database", "REDSHIFT_DATABASE"), ("redshift_secret_arn", "REDSHIFT_SECRET_ARN"),
                       ("redshift_user", "REDSHIFT_USER"), ("redshift_staging", "SEGLOG_REDSHIFT_STAGING"),
@@ -152,13 +203,13 @@ with DAG(
     dag_id="segment_daily",
     description="Segment logs of one KST business day: landed → EMR Serverless (dbt) → Redshift → reconciled",
     schedule=CronDataIntervalTimetable("30 10 * * *", timezone=KST),
-    start_date=pendulum.datetime(2023, 11, 1, tz=KST),
-    catchup=True,
+    start_date=START_DATE,
+    catchup=CATCHUP,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=12),  # a stuck day fails visibly instead of blocking the next
     on_failure_callback=on_run_failure,
     default_args=default_args,
-    user_defined_macros={"kst_date": kst_date, "utc_folder": utc_folder},
+    user_defined_macros={"kst_date": kst_date, "utc_folder": utc_folder, "job_vars": job_vars},
     params={"vars": {}},  # more dbt vars for a manual run, e.g. {"late_arrival_days": 3}
     tags=["segment", "emr-serverless", "redshift"],
     doc_md=__doc__,
@@ -168,7 +219,7 @@ with DAG(
     sensors = [
         S3KeySensor(
             task_id=f"wait_for_{source}",
-            bucket_key=[f"{{{{ {SETTINGS}.raw_root }}}}/{source_id}/{{{{ utc_folder(kst_date(logical_date), {back}) }}}}/*"
+            bucket_key=[f"{{{{ {SETTINGS}.raw_root.rstrip('/') }}}}/{source_id}/{{{{ utc_folder(kst_date(logical_date), {back}) }}}}/*"
                         for back in (1, 0)],
             wildcard_match=True,
             mode="reschedule",
@@ -199,7 +250,7 @@ with DAG(
         return landed
 
     job_class = EmrServerlessStartJobOperator
-    if LOCAL_JOB_PYTHON:
+    if LOCAL_EMR_DIR:
         from rehearsal.local_emr import LocalEmrServerlessJob as job_class  # noqa: N813
 
     run_emr_job = job_class(
@@ -209,8 +260,12 @@ with DAG(
         name=f"segment-daily-{day}",
         job_driver={"sparkSubmit": {
             "entryPoint": f"{{{{ {SETTINGS}.emr_root }}}}/code/entrypoint.py",
-            "entryPointArguments": ["--date", day, "--artifacts", f"{{{{ {SETTINGS}.emr_root }}}}/runs",
-                                    "--vars", "{{ params.vars | tojson }}"],
+            "entryPointArguments": [
+                "--date", day, "--artifacts", f"{{{{ {SETTINGS}.emr_root }}}}/runs",
+                "--raw-root", f"{{{{ {SETTINGS}.raw_root.rstrip('/') }}}}",
+                "--database-prefix", f"{{{{ {SETTINGS}.get('glue_database_prefix', '{DATABASE_PREFIX}') }}}}",
+                "--region", f"{{{{ conn.{AWS_CONN}.extra_dejson.region_name }}}}",
+                "--vars", "{{ job_vars(params.vars) }}"],
             "sparkSubmitParameters": (
                 "--conf spark.archives={{ %(s)s.emr_root }}/code/seglog-env.tar.gz#environment,"
                 "{{ %(s)s.emr_root }}/code/project.tar.gz#project "
@@ -232,7 +287,8 @@ with DAG(
         config={"executionTimeoutMinutes": JOB_TIMEOUT_MINUTES},
         # poll every minute for longer than EMR's own timeout: EMR ends a stuck job, not the waiter
         waiter_delay=60,
-        waiter_max_attempts=JOB_TIMEOUT_MINUTES + 10,
+        waiter_max_attempts=WAITER_MINUTES,
+        execution_timeout=timedelta(minutes=TASK_TIMEOUT_MINUTES),
         retries=min(RETRIES, 1),  # a failed job is rarely fixed by running it again at once
     )
 

@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rehearsal.stage import DBT_VENV, EMR_ROOT, PROJECT, ROLE_ARN, SAMPLE, utc_folder, warehouse_sql
+from rehearsal.permissions import Call, granted, ungranted
+from rehearsal.stage import (DATABASE_PREFIX, DBT_VENV, EMR_ROOT, PROJECT, RAW_ROOT, REGION, ROLE_ARN, SAMPLE,
+                             utc_folder, warehouse_sql)
 
 DAY = date(2023, 11, 8)  # a sample date: its folders (and the two before) are in data/sample
+START_DATE = "2023-10-01"
 EMPTY_DAY = date(2023, 12, 24)  # no files at all
 
 PARSE = r"""
@@ -60,6 +63,14 @@ if dag is not None:
         run_failure_callback=bool(dag.on_failure_callback),
         next_logical=info.logical_date.isoformat(), next_run_after=info.run_after.isoformat(),
         kst_date=dag.user_defined_macros["kst_date"](info.logical_date),
+        start_date=dag.start_date.isoformat(),
+        first_after_unpause=dag.timetable.next_dagrun_info(
+            last_automated_data_interval=None,
+            restriction=TimeRestriction(earliest=dag.start_date, latest=None, catchup=dag.catchup)).logical_date.isoformat(),
+        emr_args=t["run_emr_job"].job_driver["sparkSubmit"]["entryPointArguments"],
+        emr_params=t["run_emr_job"].job_driver["sparkSubmit"]["sparkSubmitParameters"],
+        sensor_keys=t["wait_for_web"].bucket_key,
+        task_timeout_s={k: v.execution_timeout.total_seconds() for k, v in t.items() if v.execution_timeout},
     )
 print("RESULT " + json.dumps(out, default=str))
 """
@@ -70,6 +81,7 @@ def parsed(stage) -> dict:
     """The DAG file parsed in a fresh process with the deployment's environment (no rehearsal
     knobs), Variable.get refused and network/subprocess use recorded during the parse."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENT_DAILY_")}
+    env["SEGMENT_DAILY_START_DATE"] = START_DATE
     proc = subprocess.run([sys.executable, "-c", PARSE, str(PROJECT / "dags")], env=env, capture_output=True,
                           text=True, timeout=300)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
@@ -101,13 +113,38 @@ def test_schedule_keys_each_run_by_its_kst_business_date(parsed: dict) -> None:
         "2023-11-08T01:30:00+00:00")
     assert parsed["kst_date"] == "2023-11-08"
     assert parsed["next_run_after"].replace("+00:00", "Z").startswith(("2023-11-09T01:30:00", "2023-11-09T10:30:00+09"))
-    assert parsed["catchup"] is True and parsed["max_active_runs"] == 1
+    assert parsed["max_active_runs"] == 1
 
+
+def test_unpausing_the_dag_runs_the_latest_day_first_not_every_day_since_its_start(parsed: dict) -> None:
+    import pendulum
+
+    assert pendulum.parse(parsed["start_date"]) == pendulum.parse(START_DATE, tz="Asia/Seoul")
+    assert parsed["catchup"] is False  # history comes from `airflow backfill create`, on purpose
+    first = pendulum.parse(parsed["first_after_unpause"])
+    assert pendulum.now("UTC").subtract(days=2) <= first <= pendulum.now("UTC"), first
+
+
+def test_the_job_is_told_the_raw_root_the_sensors_watch(parsed: dict) -> None:
+    args = parsed["emr_args"]
+    assert "--raw-root" in args, "the job would read dbt_project.yml's sample folder, not the raw logs"
+    given = args[args.index("--raw-root") + 1]
+    assert given == "{{ var.json.segment_daily.raw_root.rstrip('/') }}"
+    # the sensors watch the same Variable's folder, under the same source ids the job gets in its vars
+    assert all(key.startswith(given + "/") for key in parsed["sensor_keys"]), parsed["sensor_keys"]
+    assert args[args.index("--vars") + 1] == "{{ job_vars(params.vars) }}"
+    assert "--database-prefix" in args and "--region" in args
 
 def test_waits_retries_and_timeouts_make_a_stuck_day_visible(parsed: dict) -> None:
+    sys.path.insert(0, str(PROJECT / "scripts"))
+    from seglog.emr import spec  # the request's source of truth: the DAG must keep to its timeouts
+
     assert parsed["sensor_timeout_s"] == 6 * 3600 and parsed["sensor_mode"] == "reschedule"
-    assert parsed["emr_config"] == {"executionTimeoutMinutes": 120}
-    assert parsed["emr_wait_s"] > 120 * 60, "the waiter would cancel the job before EMR's own timeout"
+    assert parsed["emr_config"] == {"executionTimeoutMinutes": spec.JOB_TIMEOUT_MINUTES}
+    assert parsed["emr_wait_s"] == spec.WAITER_MINUTES * 60 > spec.JOB_TIMEOUT_MINUTES * 60, \
+        "the waiter would cancel the job before EMR's own timeout"
+    # the operator waits for a stopped application to start, then for the job, with one waiter each
+    assert parsed["task_timeout_s"]["run_emr_job"] == spec.TASK_TIMEOUT_MINUTES * 60 > 2 * parsed["emr_wait_s"]
     for task in ("report_landed", "load_warehouse", "reconcile"):
         assert parsed["retries"][task] == 3 and parsed["backoff"][task] is True
     assert parsed["retries"]["run_emr_job"] == 1
@@ -162,23 +199,23 @@ def test_happy_day_sends_the_emr_request_the_cli_builds(stage, happy) -> None:
     assert runs, "moto saw no start_job_run for the date"
     seen = runs[0]
     cli = subprocess.run([str(DBT_VENV / "seglog"), "emr", "submit", "--date", "2023-11-08", "--root", EMR_ROOT,
-                          "--application-id", stage.application_id, "--role-arn", ROLE_ARN, "--dry-run"],
-                         capture_output=True, text=True, check=True)
+                          "--application-id", stage.application_id, "--role-arn", ROLE_ARN, "--raw-root", RAW_ROOT,
+                          "--region", REGION, "--dry-run"], capture_output=True, text=True, check=True)
     expected = json.loads(cli.stdout)[0]
     assert seen["jobDriver"] == expected["jobDriver"]
     assert seen["configurationOverrides"] == expected["configurationOverrides"]
     assert seen["executionRole"] == ROLE_ARN  # get_job_run's name for start_job_run's executionRoleArn
     assert seen["executionTimeoutMinutes"] == expected["executionTimeoutMinutes"] == 120
     assert seen["state"] == "SUCCESS"
+    args = seen["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    assert args[args.index("--raw-root") + 1] == RAW_ROOT  # what the sensors watched (the Variable's raw_root)
 
 
 def test_happy_day_loads_what_the_job_staged(stage, happy) -> None:
-    import boto3
-
     bucket, _, prefix = EMR_ROOT[len("s3://"):].partition("/")
-    s3 = boto3.client("s3")
+    s3 = stage.client("s3")
     audit = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/audit.json")["Body"].read())
-    for name in ("run_results.json", "manifest.json", "row_counts.json"):
+    for name in ("run_results.json", "manifest.json", "row_counts.json", "dbt.log"):
         s3.head_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/{name}")
     counts = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/row_counts.json")["Body"].read())
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/manifest.json")["Body"].read())
@@ -195,6 +232,62 @@ def test_happy_day_loads_what_the_job_staged(stage, happy) -> None:
             assert warehouse_sql(f'select count(*) from "{schema}"."{table}"{where}') == [[n]], (model, part)
     rows = warehouse_sql("select count(*) from marts.segment_log where ymd in ('2023-11-07', '2023-11-08')")
     assert 0 < rows[0][0] <= sum(r["events_staged"] for r in audit)  # event-level: at most every staged event
+
+
+def test_the_job_read_the_raw_logs_under_the_root_the_sensors_watched(stage, happy) -> None:
+    # the rehearsal's raw logs exist only in the moto bucket the sensors watch: the job's own record of
+    # the files it listed says where it read, and every file was under that root
+    bucket, _, prefix = EMR_ROOT[len("s3://"):].partition("/")
+    got = json.loads(stage.client("s3").get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd=2023-11-08/job.json")["Body"].read())
+    assert got["raw_root"] == RAW_ROOT
+    assert got["raw_roots_read"] == [RAW_ROOT]
+    assert got["database_prefix"] == DATABASE_PREFIX and got["target"] == "emr"
+    # the job ran as EMR runs it: the env archive's interpreter, the project archive, dbt beside them
+    work = next((stage.home / "emr").glob("job-*"))
+    log = (work / "driver.log").read_text()
+    assert "raw logs under s3://segment-raw/segment-logs" in log
+    assert (work / "environment" / "bin" / "python3.11").is_file() and (work / "project" / "dbt_project.yml").is_file()
+    assert (work / "dbt" / "target" / "manifest.json").is_file() and not (work / "project" / "target").exists()
+
+
+def test_each_role_calls_only_what_its_policy_in_docs_iam_grants(stage, happy) -> None:
+    calls = stage.calls()
+    policies = stage.policies()
+    assert ungranted(calls, policies) == []
+    made = {(c.role, c.action) for c in calls}
+    # the calls that matter were made and checked: a stopped application started by the worker's
+    # role, the job role passed, the job's reads and writes under its own role
+    for expected in [("airflow", "emr-serverless:StartApplication"), ("airflow", "emr-serverless:StartJobRun"),
+                     ("airflow", "iam:PassRole"), ("airflow", "s3:ListBucket"), ("airflow", "s3:GetObject"),
+                     ("emr-job", "s3:GetObject"), ("emr-job", "s3:ListBucket"), ("emr-job", "s3:PutObject")]:
+        assert expected in made, expected
+    # ...and the check is not vacuous: without StartApplication the first daily run would fail
+    trimmed = json.loads(json.dumps(policies["airflow"]))
+    for st in trimmed["Statement"]:
+        if st["Sid"] == "RunTheJob":
+            st["Action"] = [a for a in st["Action"] if a != "emr-serverless:StartApplication"]
+    missing = ungranted(calls, {**policies, "airflow": trimmed})
+    assert missing and {c.action for c in missing} == {"emr-serverless:StartApplication"}
+
+
+def test_the_policy_check_follows_iam_on_prefixes_and_passed_roles(stage) -> None:
+    policy = stage.policies()["airflow"]
+    listing = Call("airflow", "s3:ListBucket", "arn:aws:s3:::segment-raw", (("s3:prefix", "segment-logs/a/1/"),))
+    assert granted(policy, listing)
+    assert not granted(policy, Call("airflow", "s3:ListBucket", "arn:aws:s3:::segment-raw"))  # no prefix: a HEAD
+    assert not granted(policy, Call("airflow", "s3:ListBucket", "arn:aws:s3:::segment-raw", (("s3:prefix", "other/"),)))
+    passed = Call("airflow", "iam:PassRole", ROLE_ARN, (("iam:PassedToService", "emr-serverless.amazonaws.com"),))
+    assert granted(policy, passed)
+    assert not granted(policy, Call("airflow", "iam:PassRole", ROLE_ARN, (("iam:PassedToService", "ec2.amazonaws.com"),)))
+    assert not granted(policy, Call("airflow", "iam:PassRole", "arn:aws:iam::123456789012:role/admin",
+                                    (("iam:PassedToService", "emr-serverless.amazonaws.com"),)))
+
+
+def test_the_worker_process_holds_no_aws_credentials_of_its_own(happy) -> None:
+    # the happy day ran every step, the load and reconcile subprocesses included, on the connection's
+    assert [k for k in os.environ if k.startswith("AWS_")] == []
+    run, _ = happy
+    assert str(run.state) == "success"
 
 
 def _partition_column(manifest: dict, model: str) -> str:

@@ -65,14 +65,25 @@ def test_a_running_application_with_other_settings_is_stopped_updated_and_restar
     assert got["maximumCapacity"] == spec.MAXIMUM and got["state"] == "STARTED"
 
 
-def test_release_must_be_emr_7() -> None:
-    with pytest.raises(spec.SpecError, match="EMR 7.x"):
-        spec.application_config("emr-6.15.0")
+@pytest.mark.parametrize("release", ["emr-6.15.0", "emr-7.10.0", "emr-7.12.0", "emr-8.0.0"])
+def test_release_must_be_one_the_project_runs_on(release: str) -> None:
+    # emr-7.10.0 and later: S3A replaces EMRFS and its commit protocol, which nothing here has run with
+    with pytest.raises(spec.SpecError, match="emr-7.0.0 to emr-7.9.x"):
+        spec.application_config(release)
+    assert spec.application_config("emr-7.9.0")["releaseLabel"] == "emr-7.9.0"
+
+
+def test_the_timeouts_nest() -> None:
+    # EMR ends a stuck job before the scheduler's waiter gives up, and the task outlasts the
+    # application's start plus the job's wait (the operator uses one waiter for both)
+    assert spec.WAITER_MINUTES > spec.JOB_TIMEOUT_MINUTES
+    assert spec.TASK_TIMEOUT_MINUTES > 2 * spec.WAITER_MINUTES
 
 
 def test_submit_a_backfill_one_run_per_date_in_order(emr) -> None:
     app_id = application.ensure(emr, "segment-spark-t3").application_id
-    settings = spec.JobSettings(app_id, ROLE, "s3://segment-emr/segment-spark")
+    settings = spec.JobSettings(app_id, ROLE, "s3://segment-emr/segment-spark", "s3://segment-raw/segment-logs",
+                                "ap-northeast-2")
     seen: list[tuple[date, str]] = []
     runs = submit.submit_dates(emr, settings, [date(2023, 11, 6), date(2023, 11, 7)], {"late_arrival_days": 2},
                                poll_s=0, on_state=lambda d, s: seen.append((d, s)))
@@ -82,7 +93,8 @@ def test_submit_a_backfill_one_run_per_date_in_order(emr) -> None:
     assert got["name"] == "segment-daily-2023-11-07"
     args = got["jobDriver"]["sparkSubmit"]["entryPointArguments"]
     assert args == ["--date", "2023-11-07", "--artifacts", "s3://segment-emr/segment-spark/runs",
-                    "--vars", '{"late_arrival_days": 2}']
+                    "--raw-root", "s3://segment-raw/segment-logs", "--database-prefix", "segment_",
+                    "--region", "ap-northeast-2", "--vars", '{"late_arrival_days": 2}']
     params = got["jobDriver"]["sparkSubmit"]["sparkSubmitParameters"]
     assert ("spark.archives=s3://segment-emr/segment-spark/code/seglog-env.tar.gz#environment,"
             "s3://segment-emr/segment-spark/code/project.tar.gz#project") in params
@@ -102,7 +114,8 @@ def test_submit_stops_at_the_first_run_that_fails() -> None:
             return {"jobRun": {"state": "FAILED", "stateDetails": "dbt build failed"}}
 
     client = Client()
-    runs = submit.submit_dates(client, spec.JobSettings("0" * 16, ROLE, "s3://b-emr/p"),
+    runs = submit.submit_dates(client, spec.JobSettings("0" * 16, ROLE, "s3://b-emr/p", "s3://b-raw/logs",
+                                                        "ap-northeast-2"),
                                [date(2023, 11, 6), date(2023, 11, 7)], {}, poll_s=0)
     assert client.started == ["segment-daily-2023-11-06"]
     assert (runs[0].state, runs[0].details) == ("FAILED", "dbt build failed")
@@ -115,9 +128,13 @@ def test_submit_stops_at_the_first_run_that_fails() -> None:
     (["--root", "s3://x"], "s3://bucket/prefix"),
     (["--role-arn", "role; drop table x"], "IAM role ARN"),
     (["--application-id", "'; drop table x; --"], "16 lower-case"),
+    (["--raw-root", "data/sample/segment-logs"], "the folder the DAG's sensors watch"),
+    (["--region", "Seoul"], "AWS region"),
+    (["--vars", "{segment_root: s3://b/x}"], "give the raw root as --raw-root"),
 ])
 def test_submit_refuses_bad_arguments_before_any_call(args: list[str], words: str) -> None:
-    base = {"--root": "s3://segment-emr/p", "--role-arn": ROLE, "--application-id": "00abcdefghijklmn"}
+    base = {"--root": "s3://segment-emr/p", "--role-arn": ROLE, "--application-id": "00abcdefghijklmn",
+            "--raw-root": "s3://segment-raw/segment-logs", "--region": "ap-northeast-2"}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
     argv = ["emr", "submit", "--date", "2023-11-08", *[x for kv in base.items() for x in kv]]
@@ -129,6 +146,10 @@ def test_submit_refuses_bad_arguments_before_any_call(args: list[str], words: st
 
 
 @pytest.mark.parametrize("argv,words", [
+    (["--date", "2023-11-08", "--target", "emr"], "the emr target needs --raw-root"),
+    (["--date", "2023-11-08", "--target", "emr", "--raw-root", "s3://b/segment-logs"], "needs --database-prefix"),
+    (["--date", "2023-11-08", "--raw-root", "s3://b/x", "--database-prefix", "Marts"], "ending in _"),
+    (["--date", "2023-11-08", "--vars", "{segment_root: s3://b/x}"], "give the raw root as --raw-root"),
     (["--date", "2023-02-30"], "calendar date"),
     (["--date", "2023-11-08", "--vars", "{session_inactivity_minutes: 0}"], "1 to 1440"),
     (["--date", "2023-11-08", "--vars", "[1]"], "mapping"),
@@ -138,7 +159,8 @@ def test_the_job_refuses_bad_arguments_before_spark(argv: list[str], words: str,
     import seglog.runner
 
     monkeypatch.setattr(seglog.runner, "dbt_build", lambda *a, **k: pytest.fail("dbt was called"))
-    assert job.main([*argv, "--artifacts", "/tmp/x"]) == job.EXIT_BAD_ARGS
+    target = [] if "--target" in argv else ["--target", "local"]
+    assert job.main([*argv, *target, "--artifacts", "/tmp/x"]) == job.EXIT_BAD_ARGS
     assert words in caplog.text
 
 

@@ -87,3 +87,32 @@ def test_a_model_that_fails_is_reported_and_the_others_still_load(pg, tmp_path: 
     assert [m for m, _ in outcome.failed] == ["nowhere"] and "has no data" in outcome.failed[0][1]
     assert [r.model for r in outcome.loaded] == ["run_events"] and not outcome.ok
     assert outcome.as_json()["ok"] is False and "FAILED: nowhere" in outcome.summary()
+
+
+def test_a_403_on_a_folder_probe_is_answered_by_a_listing_never_taken_for_exists(tmp_path: Path) -> None:
+    import pyarrow.fs as pafs
+
+    (tmp_path / "marts.db" / "t" / "ymd=2023-11-08").mkdir(parents=True)
+    (tmp_path / "marts.db" / "t" / "ymd=2023-11-08" / "part-0.parquet").write_bytes(b"x")
+    local = pafs.LocalFileSystem()
+
+    class PrefixOnlyS3:
+        """What S3 gives a role that may list only under a prefix: a HEAD of any key that is not an
+        object (a folder, a missing partition) is refused with 403; listings work."""
+
+        def get_file_info(self, what):
+            if isinstance(what, str):
+                raise OSError(f"When getting information for key '{what}': AWS Error ACCESS_DENIED during "
+                              "HeadObject operation: No response body.")
+            return local.get_file_info(what)
+
+    wh = Warehouse(PrefixOnlyS3(), str(tmp_path), "s3://b/warehouse")
+    assert wh.exists(f"{tmp_path}/marts.db/t/ymd=2023-11-08") is True
+    assert wh.exists(f"{tmp_path}/marts.db/t/ymd=2023-11-09") is False
+
+    class Broken:
+        def get_file_info(self, what):
+            raise OSError("AWS Error NETWORK_CONNECTION during HeadObject operation")
+
+    with pytest.raises(OSError, match="NETWORK_CONNECTION"):  # any other failure is still an error
+        Warehouse(Broken(), str(tmp_path), "s3://b/warehouse").exists(f"{tmp_path}/marts.db")

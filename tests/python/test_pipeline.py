@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -579,3 +580,24 @@ def test_no_credential_of_the_environment_reached_a_log_or_a_result(spark, tmp_p
         content = path.read_bytes()
         for name, value in FAKE_SECRETS.items():
             assert value.encode() not in content, f"the value of {name} is in {path}"
+
+
+def test_the_emr_job_owns_its_databases_and_refuses_one_that_lives_elsewhere(spark, tmp_path: Path) -> None:
+    from seglog.emr.job import LAYER_SCHEMAS, JobRefused, ensure_databases
+    from seglog.project import PROJECT_DIR
+
+    # every schema the build wrote is one the job makes its own (an unlisted one would escape the check)
+    manifest = json.loads((Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json").read_text())
+    written = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "snapshot", "seed")}
+    assert written <= set(LAYER_SCHEMAS), written - set(LAYER_SCHEMAS)
+    warehouse = spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:").rstrip("/")
+    assert ensure_databases(spark, "jobt_") == [f"jobt_{s}" for s in LAYER_SCHEMAS]
+    for schema in LAYER_SCHEMAS:
+        where = {r[0].lower(): r[1] for r in spark.sql(f"describe database jobt_{schema}").collect()}["location"]
+        assert where.removeprefix("file:").rstrip("/") == f"{warehouse}/jobt_{schema}.db"
+    assert ensure_databases(spark, "jobt_") == []  # a second run finds them all its own
+    # another team's database of the same name, somewhere else: the run stops, and creates nothing
+    spark.sql(f"create database jobx_marts location '{tmp_path}/other-team/jobx_marts.db'")
+    with pytest.raises(JobRefused, match=r"jobx_marts at .*/other-team/jobx_marts\.db, not under this job's warehouse"):
+        ensure_databases(spark, "jobx_")
+    assert [r[0] for r in spark.sql("show databases like 'jobx_*'").collect()] == ["jobx_marts"]

@@ -138,3 +138,23 @@ def test_the_documented_bi_grants_let_bi_read_and_nothing_else(pg) -> None:
                 conn.execute(stmt)
         conn.execute("reset role")
         assert conn.execute("select count(*) from marts.bi_probe_before").fetchone() == (1,)
+
+
+def test_security_md_and_the_policy_files_in_docs_iam_agree() -> None:
+    import json
+    import re
+
+    doc = (PROJECT_DIR / "docs" / "security.md").read_text()
+    files = sorted((PROJECT_DIR / "docs" / "iam").glob("*.json"))
+    assert [f.name for f in files] == ["airflow-worker-role.json", "emr-job-role.json", "redshift-copy-role.json"]
+    sections = re.split(r"\n## ", doc)
+    for path in files:
+        policy = json.loads(path.read_text())
+        section = next((s for s in sections if f"(iam/{path.name})" in s.split("\n", 1)[0]), None)
+        assert section, f"docs/security.md has no section headed with a link to iam/{path.name}"
+        sids = [st["Sid"] for st in policy["Statement"]]
+        assert len(sids) == len(set(sids))
+        explained = set(re.findall(r"`([A-Z][A-Za-z]+)`", section))
+        assert set(sids) <= explained, f"{path.name}: {set(sids) - explained} not explained in security.md"
+        assert explained & {s for f in files for s in re.findall(r'"Sid": "(\w+)"', f.read_text())} == set(sids)
+    assert "```json" not in doc  # the policies live in the files only: one source

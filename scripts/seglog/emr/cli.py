@@ -6,8 +6,9 @@
     seglog emr submit    start the job for a date or a range (a backfill), and wait for each run
 
 Settings: SEGLOG_EMR_ROOT (s3://bucket/prefix holding code/, warehouse/, runs/, logs/),
-SEGLOG_EMR_APPLICATION_ID, SEGLOG_EMR_ROLE_ARN (the job's execution role); AWS credentials and
-region as boto3 reads them (AWS_PROFILE, AWS_REGION, …).
+SEGLOG_RAW_ROOT (s3://bucket/prefix of the Segment source-id folders), SEGLOG_EMR_APPLICATION_ID,
+SEGLOG_EMR_ROLE_ARN (the job's execution role); AWS credentials as boto3 reads them (AWS_PROFILE,
+…), and the region from AWS_REGION / AWS_DEFAULT_REGION, given to every client.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+
+
 def _client(service: str):
     import boto3
 
-    return boto3.client(service)
+    return boto3.client(service, region_name=_region() or None)
 
 
 def _root(root: Optional[str]) -> str:
@@ -131,6 +136,10 @@ def submit(
     root: Optional[str] = typer.Option(None, help="s3://bucket/prefix (default $SEGLOG_EMR_ROOT)."),
     application_id: Optional[str] = typer.Option(None, help="Default $SEGLOG_EMR_APPLICATION_ID."),
     role_arn: Optional[str] = typer.Option(None, help="The job's execution role (default $SEGLOG_EMR_ROLE_ARN)."),
+    raw_root: Optional[str] = typer.Option(None, help="s3://bucket/prefix of the Segment source-id folders "
+                                                      "(default $SEGLOG_RAW_ROOT): what the job reads."),
+    region: Optional[str] = typer.Option(None, help="AWS region (default $AWS_REGION / $AWS_DEFAULT_REGION)."),
+    database_prefix: str = typer.Option(spec.DATABASE_PREFIX, help="Prefix of the job's Glue databases."),
     timeout_minutes: int = typer.Option(spec.JOB_TIMEOUT_MINUTES, help="executionTimeoutMinutes of each run."),
     poll: float = typer.Option(30, help="Seconds between state checks."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the start_job_run requests as JSON; start nothing."),
@@ -145,17 +154,22 @@ def submit(
     try:
         if "date" in overrides:
             raise VarError("--vars must not hold date (give the date as --date)")
-        validate(dict(overrides, date=date_))
+        if "segment_root" in overrides:
+            raise VarError("--vars must not hold segment_root (give the raw root as --raw-root)")
+        effective = validate(dict(overrides, date=date_))
     except (VarError, ValueError) as exc:
         _fail(str(exc))
     days = _run_dates(date_, to)
     settings = spec.JobSettings(application_id or os.environ.get("SEGLOG_EMR_APPLICATION_ID", ""),
-                                role_arn or os.environ.get("SEGLOG_EMR_ROLE_ARN", ""), _root(root), timeout_minutes)
+                                role_arn or os.environ.get("SEGLOG_EMR_ROLE_ARN", ""), _root(root),
+                                raw_root or os.environ.get("SEGLOG_RAW_ROOT", ""), region or _region(),
+                                database_prefix, timeout_minutes)
     try:
         settings.check()
     except spec.SpecError as exc:
         _fail(str(exc))
-    overrides = json.loads(json.dumps(overrides, default=str))
+    # the source ids go with the job explicitly, as the DAG sends the ids its sensors watch
+    overrides = json.loads(json.dumps(dict(overrides, segment_sources=effective["segment_sources"]), default=str))
     if dry_run:
         console.print_json(json.dumps([spec.job_run_request(settings, d, None, overrides) for d in days]))
         return

@@ -21,6 +21,10 @@ from datetime import date
 from typing import Any
 
 RELEASE = "emr-7.5.0"  # Spark 3.5 (as pyspark 3.5 locally), Python 3.11 is brought by the env archive
+# The releases the project runs on: EMR 7.0-7.9 (Spark 3.5 with EMRFS and its S3-optimised committer).
+# From emr-7.10.0 S3A replaces EMRFS and its commit protocol, which nothing here has been run with.
+RELEASES = re.compile(r"emr-7\.[0-9]\.\d{1,2}")
+DATABASE_PREFIX = "segment_"  # Glue databases segment_staging, segment_marts, …: names are account-wide
 APPLICATION_NAME = "segment-spark"
 
 # Every worker the job uses has this size; the job's driver/executor settings below fit inside it
@@ -30,6 +34,11 @@ INITIAL_WORKERS = {"DRIVER": 1, "EXECUTOR": 4}
 MAXIMUM = {"cpu": "80vCPU", "memory": "320GB", "disk": "400GB"}  # a backfill can burst to 20 workers
 IDLE_MINUTES = 15  # auto-stop: the warm workers are released (and stop costing) after this idle time
 JOB_TIMEOUT_MINUTES = 120  # executionTimeoutMinutes: EMR cancels a job stuck longer than this
+# The scheduler's patience, consistent with EMR's: its waiter outlasts EMR's own timeout (EMR ends a
+# stuck job, not the waiter), and Airflow's operator waits for a stopped application to start with
+# the same waiter before the job's, so the task's own timeout holds both waits.
+WAITER_MINUTES = JOB_TIMEOUT_MINUTES + 10
+TASK_TIMEOUT_MINUTES = 2 * WAITER_MINUTES + 10
 
 SPARK_CONF = {
     "spark.driver.cores": "4",
@@ -51,6 +60,8 @@ ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,51
 APPLICATION_ID = re.compile(r"[0-9a-z]{16}")
 APPLICATION_NAME_RE = re.compile(r"[A-Za-z0-9._/#-]{1,64}")  # EMR Serverless's own rule for a name
 RELEASE_RE = re.compile(r"emr-\d+\.\d+\.\d+")
+PREFIX_RE = re.compile(r"[a-z][a-z0-9_]{0,40}_")
+REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 
 
 class SpecError(ValueError):
@@ -67,9 +78,15 @@ def check_application(name: str, release: str) -> None:
 
 @dataclass(frozen=True)
 class JobSettings:
+    """What the scheduler and the job must agree on, in one place: the DAG passes the same values
+    from its Variable (tests/dags checks the two requests are equal)."""
+
     application_id: str
     role_arn: str
-    root: str  # s3://bucket/prefix
+    root: str  # s3://bucket/prefix of code/, warehouse/, runs/, logs/
+    raw_root: str  # s3://bucket/segment-logs: the folder the sensors watch and the job reads
+    region: str
+    database_prefix: str = DATABASE_PREFIX
     timeout_minutes: int = JOB_TIMEOUT_MINUTES
 
     def check(self) -> "JobSettings":
@@ -80,6 +97,13 @@ class JobSettings:
             raise SpecError(f"job role {self.role_arn!r}: an IAM role ARN, arn:aws:iam::<account>:role/<name>")
         if not S3_ROOT.fullmatch(self.root):
             raise SpecError(f"EMR root {self.root!r}: s3://bucket/prefix")
+        if not S3_ROOT.fullmatch(self.raw_root):
+            raise SpecError(f"raw root {self.raw_root!r}: s3://bucket/prefix of the Segment source-id folders "
+                            "(the folder the DAG's sensors watch)")
+        if not REGION_RE.fullmatch(self.region):
+            raise SpecError(f"region {self.region!r}: an AWS region such as ap-northeast-2")
+        if not PREFIX_RE.fullmatch(self.database_prefix):
+            raise SpecError(f"database prefix {self.database_prefix!r}: lower-case letters, digits and _, ending in _")
         if not 1 <= self.timeout_minutes <= 1440:
             raise SpecError(f"timeout {self.timeout_minutes} minutes: 1 to 1440")
         return self
@@ -109,7 +133,9 @@ def job_run_request(settings: JobSettings, first: date, last: date | None = None
     args = ["--date", first.isoformat()]
     if last is not None and last != first:
         args += ["--to", last.isoformat()]
-    args += ["--artifacts", f"{base}/runs", "--vars", json.dumps(vars_ or {}, sort_keys=True)]
+    args += ["--artifacts", f"{base}/runs", "--raw-root", settings.raw_root.rstrip("/"),
+             "--database-prefix", settings.database_prefix, "--region", settings.region,
+             "--vars", json.dumps(vars_ or {}, sort_keys=True)]
     name = f"segment-daily-{first.isoformat()}" + (f"-{last.isoformat()}" if last and last != first else "")
     return {
         "applicationId": settings.application_id,
@@ -125,8 +151,9 @@ def job_run_request(settings: JobSettings, first: date, last: date | None = None
 
 def application_config(release: str = RELEASE) -> dict[str, Any]:
     """The application's settings (create_application / update_application arguments)."""
-    if not re.fullmatch(r"emr-7\.\d{1,2}\.0", release):
-        raise SpecError(f"release {release!r}: an EMR 7.x label such as {RELEASE} (Spark 3.5)")
+    if not RELEASES.fullmatch(release):
+        raise SpecError(f"release {release!r}: the project runs on emr-7.0.0 to emr-7.9.x (Spark 3.5 with EMRFS), "
+                        f"such as {RELEASE}; from emr-7.10.0 S3A replaces EMRFS and its commit protocol, untested here")
     return {
         "releaseLabel": release,
         "initialCapacity": {kind: {"workerCount": n, "workerConfiguration": {

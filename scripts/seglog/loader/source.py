@@ -70,7 +70,14 @@ class Warehouse:
         return f"{self.root}/{schema_folder(schema)}/{table}"
 
     def exists(self, path: str) -> bool:
-        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+        try:
+            return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+        except OSError as exc:
+            if "ACCESS_DENIED" not in str(exc) and "403" not in str(exc):
+                raise
+        # S3 answers a HEAD of a missing key with 403, not 404, to a caller that may list the bucket
+        # only under a prefix (the worker's role): a 403 is no answer, so list under the path
+        return bool(self.fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)))
 
     def read(self, path: str) -> pa.Table:
         return pq.read_table(path, filesystem=self.fs)
@@ -193,13 +200,20 @@ def loadable_models(manifest_path: Path | None = None) -> dict[str, Model]:
         columns = node.get("columns", {})
         keys = [c for c in columns if (node["unique_id"], c) in unique_columns]
         out[node["name"]] = Model(
-            name=node["name"], schema=node["schema"], table=node["alias"],
+            name=node["name"], schema=_layer(node["schema"]), table=node["alias"],
             partition=None if meta.get("load") == "full" else partition_by,
             meta=meta, column_meta={c: col.get("meta") or {} for c, col in columns.items()}, key_columns=keys,
             grain=keys[:1] or combinations.get(node["unique_id"], []),
             partition_type=str((columns.get(partition_by or "") or {}).get("data_type") or "string").lower(),
             tags=list(node.get("tags") or []))
     return out
+
+
+def _layer(schema: str) -> str:
+    """The layer's name (marts) of a schema built with SEGLOG_SCHEMA_PREFIX (segment_marts): what the
+    warehouse's schema is called, and what ``schema_folder`` prefixes again to find the files."""
+    prefix = os.environ.get("SEGLOG_SCHEMA_PREFIX", "")
+    return schema[len(prefix):] if prefix and schema.startswith(prefix) else schema
 
 
 def _unique_keys(manifest: dict[str, Any]) -> tuple[set[tuple[str, str]], dict[str, list[str]]]:

@@ -93,9 +93,11 @@ dag-test: venv airflow-venv profiles.yml sample emr-env ## The DAG's tests in th
 
 # In `make test` the sample's dates are built once each, with every dbt test: 2023-11-07 by
 # dbt-test (with the unit tests; no history before it, as on a first day) and 2023-11-08 by the
-# DAG tests' happy day, through the EMR job's entry point, on that warehouse (the windows
-# overlap, a session crosses midnight, late events are picked up). `make dbt-test` alone builds
-# three dates.
+# DAG tests' happy day, through spark-submit of the EMR job's real archives, on that warehouse
+# (the windows overlap, a session crosses midnight, late events are picked up). dbt-test builds
+# into the EMR job's own databases (SEGLOG_SCHEMA_PREFIX=segment_, as the DAG's default
+# glue_database_prefix), so the job finds them under its warehouse and carries on from them.
+# `make dbt-test` alone builds three dates.
 # The checks run as two streams side by side, each line prefixed with its stream's name: one
 # stream alone leaves a third of the 2 cores idle (JVM round trips, dbt's Python, metastore
 # calls), and the streams share no warehouse, dbt target/ or log dir, or port (each has its own).
@@ -112,7 +114,7 @@ test: ## Every check: lint, the parity harness, dbt build with all tests (2 samp
 test-warehouse:
 	{ $(MAKE) --no-print-directory parity && \
 	  DBT_TARGET_PATH=$(CURDIR)/target/warehouse-stream DBT_LOG_PATH=$(CURDIR)/logs/warehouse-stream \
-	  $(MAKE) --no-print-directory dbt-test DBT_TEST_FIRST=2023-11-07 DBT_TEST_LAST=2023-11-07 KEEP_WAREHOUSE=1 && \
+	  SEGLOG_SCHEMA_PREFIX=segment_ $(MAKE) --no-print-directory dbt-test DBT_TEST_FIRST=2023-11-07 DBT_TEST_LAST=2023-11-07 KEEP_WAREHOUSE=1 && \
 	  SEGMENT_DAILY_SPARK_DIR=$(CI_SPARK_DIR) $(MAKE) --no-print-directory dag-test; } 2>&1 | sed -u 's/^/[warehouse] /'
 test-checks:
 	{ $(MAKE) --no-print-directory lint && $(MAKE) --no-print-directory pytest; } 2>&1 | sed -u 's/^/[checks] /'

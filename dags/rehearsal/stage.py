@@ -47,7 +47,7 @@ REGION = "ap-northeast-2"
 DATABASE_PREFIX = "segment_"
 ENV_ARCHIVE = PROJECT / "target" / "emr" / "seglog-env.tar.gz"
 # Access key id -> who holds it. The secrets are the rehearsal's own, never a real account's.
-KEYS = {"deployer": "AKIAREHEARSALDEPLOY1", "airflow": "AKIAREHEARSALAIRFLOW", "emr-job": "AKIAREHEARSALEMRJOB1"}
+KEYS = {"deployer": "AKIAREHEARSALDEPLOY1", "airflow": "AKIAREHEARSALAIRFLOW", "emr-job": "AKIAREHEARSALEMRJOB1"}  # pragma: allowlist secret
 SECRET = "rehearsal-secret"  # pragma: allowlist secret
 
 

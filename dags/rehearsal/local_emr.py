@@ -84,8 +84,9 @@ class LocalEmrServerlessJob(EmrServerlessStartJobOperator):
         proc = subprocess.run(cmd, cwd=work, env=self._job_env(conf), capture_output=True, text=True)
         (work / "driver.log").write_text(proc.stdout + proc.stderr)
         self.log.info("job output (driver.log in %s):\n%s", work, (proc.stdout + proc.stderr)[-20000:])
-        if proc.returncode != 0:
-            last = [line for line in proc.stderr.splitlines() if "ERROR" in line][-2:]
+        if proc.returncode != 0:  # the driver's last error lines: dbt's failures, the job's refusal
+            marks = ("ERROR", "Failure in", "Error in", "Database Error", "Runtime Error")
+            last = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if any(m in line for m in marks)][-4:]
             raise RuntimeError(f"EMR Serverless job {job_id} failed (rehearsed locally, exit {proc.returncode}): "
                                + (" ".join(last) or proc.stderr.strip()[-300:]))
         return job_id

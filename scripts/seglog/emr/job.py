@@ -139,7 +139,9 @@ class Artifacts:
 def _spark():
     from pyspark.sql import SparkSession
 
-    return SparkSession.builder.getOrCreate()  # the session dbt's session method made
+    # the session spark-submit made, with the Hive catalog (Glue on EMR) as dbt-spark's session
+    # method asks for: the first getOrCreate fixes the catalog for the whole process
+    return SparkSession.builder.enableHiveSupport().getOrCreate()
 
 
 def _relation(schema: str, table: str) -> str:

@@ -44,11 +44,17 @@ def main() -> int:
         print(f"\nEMR Serverless (moto) job runs: {', '.join(r['name'] for r in runs) or 'none'}")
 
         bucket, _, prefix = EMR_ROOT[len("s3://"):].partition("/")
-        job = json.loads(stage.client("s3").get_object(
-            Bucket=bucket, Key=f"{prefix}/runs/ymd={happy}/job.json")["Body"].read())
+        s3 = stage.client("s3")
         print(f"raw root the sensors watched: {RAW_ROOT}")
-        print(f"raw root the job was given:   {job['raw_root']}; it read files under: {', '.join(job['raw_roots_read'])}")
-        ok &= job["raw_roots_read"] == [RAW_ROOT]
+        try:
+            job = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/runs/ymd={happy}/job.json")["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            print("the job wrote no job.json: it did not finish (its error is in the task's log above)")
+            ok = False
+        else:
+            print(f"raw root the job was given:   {job['raw_root']}; it read files under: "
+                  f"{', '.join(job['raw_roots_read'])}")
+            ok &= job["raw_roots_read"] == [RAW_ROOT]
 
         calls = stage.calls()
         missing = ungranted(calls, stage.policies())

@@ -10,9 +10,12 @@ operators StringEquals, StringLike, ArnEquals and ArnLike (a key the request doe
 the condition, as in IAM). Another operator in a policy is refused, never silently passed.
 
 The IAM actions of S3's API calls are not the calls' names (ListObjectsV2 is s3:ListBucket, a
-HEAD of an object is s3:GetObject): S3_ACTIONS follows the S3 API reference's "Permissions" of
-each call. Other services' actions are their operation names (the Service Authorization
-Reference), found from botocore's service models.
+HEAD of an object is s3:GetObject): _s3_calls follows the "Permissions" part of each call's page
+in the Amazon S3 API Reference (docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html,
+API_ListObjectsV2.html, …). Other services' actions are their operation names, as the Service
+Authorization Reference lists them (service-authorization/latest/reference/list_emr-serverless.html:
+StartApplication is emr-serverless:StartApplication on the application's ARN), found from
+botocore's service models.
 
 Why our own evaluator: no maintained Python library evaluates an IAM policy against a request
 offline (policyuniverse and parliament read policies, AWS's simulator is an API call).

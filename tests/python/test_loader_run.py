@@ -98,7 +98,8 @@ def test_a_403_on_a_folder_probe_is_answered_by_a_listing_never_taken_for_exists
 
     class PrefixOnlyS3:
         """What S3 gives a role that may list only under a prefix: a HEAD of any key that is not an
-        object (a folder, a missing partition) is refused with 403; listings work."""
+        object (a folder, a missing partition) is refused with 403; listings work. (S3 API Reference,
+        HeadObject, "Permissions": without s3:ListBucket a missing key answers 403, not 404.)"""
 
         def get_file_info(self, what):
             if isinstance(what, str):

@@ -35,7 +35,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,8 +48,6 @@ EXIT_DBT_FAILED = 1
 # The schemas the project's models, snapshot and seeds write (dbt_project.yml, generate_schema_name);
 # tests/python checks the list against a manifest.
 LAYER_SCHEMAS = ("analytics", "staging", "intermediate", "marts", "snapshots", "audit")
-DATABASE_PREFIX = re.compile(r"[a-z][a-z0-9_]{0,40}_")
-REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 
 
 class JobRefused(RuntimeError):
@@ -94,13 +91,15 @@ def run_dates(args: argparse.Namespace) -> tuple[list[date], dict[str, Any]]:
         raise VarError("the emr target needs --raw-root: the folder of the Segment source-id folders that the "
                        "scheduler's sensors watched (s3://bucket/segment-logs); dbt_project.yml's sample folder "
                        "is not in the job's bundle")
-    if args.database_prefix and not DATABASE_PREFIX.fullmatch(args.database_prefix):
+    from .spec import PREFIX_RE, REGION_RE  # the request's own rules, not a second copy
+
+    if args.database_prefix and not PREFIX_RE.fullmatch(args.database_prefix):
         raise VarError(f"--database-prefix {args.database_prefix!r}: lower-case letters, digits and _, ending in _ "
                        "(e.g. segment_)")
     if args.target == "emr" and not args.database_prefix:
         raise VarError("the emr target needs --database-prefix (e.g. segment_): Glue database names are "
                        "account-wide, and bare names such as marts may be another team's")
-    if args.region is not None and not REGION.fullmatch(args.region):
+    if args.region is not None and not REGION_RE.fullmatch(args.region):
         raise VarError(f"--region {args.region!r}: an AWS region such as ap-northeast-2")
     effective = validate(dict(overrides, date=args.date))
     first = parse_date(effective["date"])

@@ -3,7 +3,7 @@
   declared schema, flattened, and classified. A line that cannot become an event gets a
   `reject_reason` (and is quarantined downstream); the others have reject_reason null.
 
-  Reasons, checked in this order:
+  Reasons, checked in this order (a line is quarantined only when it cannot be an event):
     empty_line          nothing but whitespace
     line_too_long       longer than segment_max_line_bytes() (65,535 bytes; not parsed). Segment
                         caps a message at 32 KB, and no column of a longer line could be loaded
@@ -12,21 +12,40 @@
     json_array          a JSON array instead of one event object
     not_json            does not start with '{'
     malformed_json      not parseable JSON (e.g. truncated, even after a readable messageId)
-    field_type_mismatch valid JSON but a declared field has the wrong type (e.g. a bad timestamp,
-                        or a string where context.userAgentData.mobile is declared boolean).
-                        Strict on purpose: a wrong type is kept aside and counted, never nulled
-                        silently; a field that varies in type is declared `string`. A top-level
-                        field declared `string` (messageId, type, …) must hold a JSON string: a
-                        number, boolean, object or array there is a mismatch too (Spark's reader
-                        would silently turn it into its JSON text; see segment_not_a_string).
-    missing_message_id  no messageId (cannot be deduplicated)
+    invalid_id          an id field (messageId, userId, anonymousId, previousId, groupId) holds
+                        an object or an array: whose event it is cannot be told
+    missing_message_id  no usable messageId (absent, null, blank, or not a string/number): cannot be deduplicated
     missing_timestamp   no timestamp (no business date)
+    invalid_timestamp   a timestamp that is not a time (no business date)
     missing_received_at no receivedAt (cannot pick the earliest copy)
+    invalid_received_at a receivedAt that is not a time
     missing_type        no type
-    unknown_type        a type that is not one of Segment's six calls (segment_call_types())
+    unknown_type        a type that is not one of Segment's six calls (segment_call_types()),
+                        whatever its JSON kind
+
+  Any other declared field whose value has another type costs that field only: its column is
+  null, the event is staged, and the clash is listed in `field_clashes` (counted by
+  audit.segment_field_clashes); an id sent as a number keeps its decimal text and is listed
+  too (see segment_parse_columns).
 -#}
 {% macro segment_base_lines(table_name) %}
 {%- set p = segment_parse_columns(table_name, 'parse_text') -%}
+{#- Why a line cannot be an event at all (null when it can; the typed values are checked in
+    `final`). A line Spark flagged that still parses as a JSON object only had a clash. -#}
+{%- set line_reason -%}
+    case
+        when trim(raw_line) = '' then 'empty_line'
+        when octet_length(raw_line) > {{ segment_max_line_bytes() }} then 'line_too_long'
+        when not is_valid_utf8 then 'invalid_utf8'
+        when _line is null or (_line._corrupt_record is not null and _top is null) then
+            case
+                when left(ltrim(raw_line), 1) = '[' then 'json_array'
+                when left(ltrim(raw_line), 1) != '{' then 'not_json'
+                else 'malformed_json'
+            end
+        when {{ p['invalid_id'] }} then 'invalid_id'
+    end
+{%- endset -%}
 with
 
 raw_lines as (
@@ -63,46 +82,53 @@ parsed_lines as (
 parsed_objects as (
     select
         parsed_lines.*,
-        {{ p['objects'] | join(',\n        ') }}
+        {{ p['top'] | join(',\n        ') }},
+        {{ p['objects'] | join(',\n        ') }},
+        {{ p['kinds'] | join(',\n        ') }}
     from parsed_lines
 ),
 
-final as (
+flattened as (
     select
         {{ segment_source_key('source_id') }} as source_key,
         source_id,
         file_name,
         received_day,
-        case
-            when trim(raw_line) = '' then 'empty_line'
-            when octet_length(raw_line) > {{ segment_max_line_bytes() }} then 'line_too_long'
-            when not is_valid_utf8 then 'invalid_utf8'
-            when _line is null or _line._corrupt_record is not null then
-                case
-                    when left(ltrim(raw_line), 1) = '[' then 'json_array'
-                    when left(ltrim(raw_line), 1) != '{' then 'not_json'
-                    -- Any JSON object parses as map<string,string>; a broken one (e.g. truncated) does not.
-                    when from_json(parse_text, 'map<string,string>') is null then 'malformed_json'
-                    else 'field_type_mismatch'
-                end
-            {%- for field in p['strict_strings'] %}
-            when {{ segment_not_a_string('_line', field, 'parse_text') }} then 'field_type_mismatch'
-            {%- endfor %}
-            when _line.`messageId` is null or trim(_line.`messageId`) = '' then 'missing_message_id'
-            when _line.`timestamp` is null then 'missing_timestamp'
-            when _line.`receivedAt` is null then 'missing_received_at'
-            {%- for obj in p['object_structs'] %}
-            when {{ obj }}._corrupt_record is not null then 'field_type_mismatch'
-            {%- endfor %}
-            when _line.`type` is null then 'missing_type'
-            when _line.`type` not in {{ sql_string_list(segment_call_types()) }} then 'unknown_type'
-        end as reject_reason,
+        {{ line_reason }} as line_reason,
+        case when ({{ p['suspect'] }}) and {{ line_reason }} is null then {{ p['clashes'] }} end as field_clashes,
+        {{ p['present']['timestamp'] }} as has_timestamp,
+        {{ p['present']['receivedAt'] }} as has_received_at,
         -- Kept valid UTF-8 (invalid bytes as U+FFFD) so every table stays readable and loadable;
         -- the exact bytes of such a line are kept in raw_line_base64.
         case when is_valid_utf8 then raw_line else decode(encode(raw_line, 'UTF-8'), 'UTF-8') end as raw_line,
         case when not is_valid_utf8 then base64(cast(raw_line as binary)) end as raw_line_base64,
         {{ p['flat'] | join(',\n        ') }}
+    -- one projection from the parsed structs to flat columns: each projection that carries the
+    -- structs copies them row by row (Spark gives up whole-stage code generation past 100 fields)
     from parsed_objects
+),
+
+final as (
+    select
+        source_key,
+        source_id,
+        file_name,
+        received_day,
+        case
+            when line_reason is not null then line_reason
+            when message_id is null or trim(message_id) = '' then 'missing_message_id'
+            when `timestamp` is null and not has_timestamp then 'missing_timestamp'
+            when `timestamp` is null then 'invalid_timestamp'
+            when received_at is null and not has_received_at then 'missing_received_at'
+            when received_at is null then 'invalid_received_at'
+            when type is null then 'missing_type'
+            when type not in {{ sql_string_list(segment_call_types()) }} then 'unknown_type'
+        end as reject_reason,
+        case when line_reason is null then coalesce(field_clashes, array()) end as field_clashes,
+        raw_line,
+        raw_line_base64,
+        {{ p['names'] | join(',\n        ') }}
+    from flattened
 )
 
 select * from final
@@ -113,23 +139,3 @@ select * from final
 
 {#- Segment's calls (the spec's message types); any other `type` is unknown_type. -#}
 {% macro segment_call_types() %}{{ return(['page', 'screen', 'track', 'identify', 'group', 'alias']) }}{% endmacro %}
-
-{#-
-  True when the top-level string field `field` of the parsed struct `line_struct` came from a
-  JSON number, boolean, object or array rather than a string. Spark's reader gives such a
-  value as its JSON text (123 -> '123'), the same text a JSON string "123" gives, so only a
-  value that looks like one of those is parsed once more, with the field as that JSON type:
-  a string token fails that parse (the field is null), the other token does not. The look is narrow (a
-  whole JSON number, true/false, a leading { or [), so a UUID or a name is never re-parsed.
--#}
-{% macro segment_not_a_string(line_struct, field, text_column) %}
-    {%- set value = line_struct ~ '.`' ~ field ~ '`' -%}
-    {#- to_json drops null fields: '{}' when the field failed the parse (a string token). -#}
-    {%- set probe = "to_json(from_json(" ~ text_column ~ ", 'struct<`" ~ field ~ "`: JSON_TYPE>')) != '{}'" -%}
-    coalesce(case
-        when {{ value }} rlike '^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?$' then {{ probe | replace('JSON_TYPE', 'double') }}
-        when {{ value }} in ('true', 'false') then {{ probe | replace('JSON_TYPE', 'boolean') }}
-        when left({{ value }}, 1) = '{' then {{ probe | replace('JSON_TYPE', 'map<string,string>') }}
-        when left({{ value }}, 1) = '[' then {{ probe | replace('JSON_TYPE', 'array<string>') }}
-    end, false)
-{%- endmacro %}

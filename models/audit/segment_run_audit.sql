@@ -16,6 +16,8 @@
   (not gzip, corrupt: segment_quarantine kind 'file'; a 0-byte file is not listed); their lines are in no count.
   events_without_ids counts staged events with neither anonymousId nor userId: they are in
   segment_log but in no session and no user count (QUERIES.md Q02); not a term of the sum either.
+  field_clashes counts the fields of the lines read (not quarantined) whose value had another
+  type than declared: nulled, or an id kept as its text (per field: audit.segment_field_clashes).
 -#}
 
 {%- set owned = owned_ymds() -%}
@@ -25,12 +27,14 @@ with
 lines as (
     select
         source_key,
-        reject_reason
+        reject_reason,
+        field_clashes
     from {{ ref('base_segment__web_app_lines') }}
     union all
     select
         source_key,
-        reject_reason
+        reject_reason,
+        field_clashes
     from {{ ref('base_segment__procedure_lines') }}
 ),
 
@@ -54,7 +58,8 @@ line_counts as (
     select
         source_key,
         count(*) as lines_read,
-        count(reject_reason) as quarantined
+        count(reject_reason) as quarantined,
+        coalesce(sum(size(field_clashes)) filter (where reject_reason is null), 0) as field_clashes
     from lines
     group by source_key
 ),
@@ -95,6 +100,7 @@ final as (
         coalesce(event_counts.events_without_ids, 0) as events_without_ids,
         coalesce(file_counts.files_read, 0) as files_read,
         coalesce(file_counts.files_unreadable, 0) as files_unreadable,
+        line_counts.field_clashes,
         '{{ run_date() }}' as run_ymd
     from line_counts
     left join event_counts on line_counts.source_key = event_counts.source_key

@@ -6,9 +6,10 @@ web source's folder of received day D, and empties the app source's folder of D-
 the run, allowed to be empty: the start of history):
 
 - ``…hostile-lines…gz``: one line of each bad kind (``HOSTILE_LINES``: truncated JSON, binary,
-  invalid UTF-8, a 5 MB line, 1,000-deep nesting, wrong types for declared fields, a missing
-  messageId / type, a timestamp in the future and in 1970, an unknown type), and one good
-  event, which must be staged;
+  invalid UTF-8, a 5 MB line, 1,000-deep nesting, ids and a timestamp that cannot be used, a
+  missing messageId / type, a timestamp in the future and in 1970, an unknown type), the
+  events whose only fault is a field of another type (staged with that field nulled), and one
+  good event, which must be staged;
 - ``…empty…gz``: 0 bytes: holds no line, and Spark's listing skips it (in no count);
 - ``…not-gzip…gz``: plain text named .gz (``unreadable_file``);
 - ``…cut-short…gz``: a gzip file cut in the middle: the lines before the cut are read, the rest
@@ -72,15 +73,15 @@ def hostile_lines(day: date) -> list[tuple[bytes, str, str | None]]:
         (_dump(_event("hostile-5mb", at, properties={"blob": "x" * FIVE_MB})), "a 5 MB line", "line_too_long"),
         (_dump(_event("hostile-deep", at, properties={"deep": None})).replace(b'"deep":null', b'"deep":' + deep),
          f"{DEPTH:,}-deep nesting (beyond the JSON parser's limit of 1,000 levels)", "malformed_json"),
-        (_dump(_event(12345, at)), "messageId a number", "field_type_mismatch"),
-        (_dump(_event("hostile-type-array", at, type=["track"])), "type an array", "field_type_mismatch"),
-        (_dump(_event("hostile-user-bool", at, userId=True)), "userId a boolean", "field_type_mismatch"),
-        (_dump(_event("hostile-anon-object", at, anonymousId={"id": 1})), "anonymousId an object",
-         "field_type_mismatch"),
-        (_dump(_event("hostile-version-text", at, version="two")), "version (int) a string", "field_type_mismatch"),
-        (_dump(_event("hostile-ts-text", at, timestamp="yesterday")), "timestamp not a time", "field_type_mismatch"),
+        # A field of another type costs that field, not the event (README "What quarantines a line"):
+        (_dump(_event(12345, at)), "messageId a number (kept as its text, 12345)", None),
+        (_dump(_event("hostile-type-array", at, type=["track"])), "type an array", "unknown_type"),
+        (_dump(_event("hostile-user-bool", at, userId=True)), "userId a boolean (nulled)", None),
+        (_dump(_event("hostile-anon-object", at, anonymousId={"id": 1})), "anonymousId an object", "invalid_id"),
+        (_dump(_event("hostile-version-text", at, version="two")), "version a word (kept as sent)", None),
+        (_dump(_event("hostile-ts-text", at, timestamp="yesterday")), "timestamp not a time", "invalid_timestamp"),
         (_dump(_event("hostile-mobile-text", at, context={"userAgentData": {"mobile": "yes"}})),
-         "context.userAgentData.mobile (boolean) a string", "field_type_mismatch"),
+         "context.userAgentData.mobile (boolean) a string (nulled)", None),
         (_dump({k: v for k, v in _event("-", at).items() if k != "messageId"}), "no messageId", "missing_message_id"),
         (_dump({k: v for k, v in _event("hostile-no-type", at).items() if k != "type"}), "no type", "missing_type"),
         (_dump(_event("hostile-unknown-type", at, type="frobnicate")), "unknown type", "unknown_type"),

@@ -26,13 +26,16 @@ PIPELINE_START, PIPELINE_END = date(2023, 11, 6), date(2023, 11, 10)
 # Hand-written lines, one per reason, added to the web source's 2023-11-08 folder: (line, expected reason).
 HANDMADE = [
     (b'{"messageId":"hm-type","timestamp":"not a time","receivedAt":"2023-11-08T01:00:00Z","type":"track"}',
-     "field_type_mismatch"),
+     "invalid_timestamp"),
     (b'{"messageId":"hm-trunc","timestamp":"2023-11-08T01:00:00Z","properties":{"pa', "malformed_json"),
     (b'{"messageId":"hm-norecv","timestamp":"2023-11-08T01:00:00Z","type":"track"}', "missing_received_at"),
     (b'{"messageId":"","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z"}', "missing_message_id"),
     (b'{"messageId":"hm-nots","receivedAt":"2023-11-08T01:00:01Z","type":"track"}', "missing_timestamp"),
+    (b'{"messageId":"hm-ids","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z",'
+     b'"type":"track","anonymousId":["a-1","a-2"]}', "invalid_id"),
+    # a field of another type costs that field only: staged, context_user_agent_data_mobile null
     (b'{"messageId":"hm-nested","timestamp":"2023-11-08T01:00:00Z","receivedAt":"2023-11-08T01:00:01Z",'
-     b'"type":"track","context":{"userAgentData":{"mobile":"yes"}}}', "field_type_mismatch"),
+     b'"type":"track","anonymousId":"a-hm","context":{"userAgentData":{"mobile":"yes"}}}', None),
     (b"   ", "empty_line"),
     (b'"just a string"', "not_json"),
     (b'[{"messageId":"hm-array"}]', "json_array"),

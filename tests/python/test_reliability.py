@@ -28,7 +28,8 @@ SOURCE_IDS = default_vars()["segment_sources"]
 HOSTILE_DAY = date(2024, 2, 29)
 PROPERTY_DAY = date(2024, 3, 10)
 CALLS = ("page", "screen", "track", "identify", "group", "alias")
-STRICT_STRINGS = ("messageId", "anonymousId", "userId", "type", "event", "name", "category", "channel", "projectId")
+IDS = ("messageId", "userId", "anonymousId", "previousId", "groupId")
+NULLED_STRINGS = ("event", "name", "category", "channel", "projectId")  # top-level strings nulled on another kind
 
 
 def _folder(root: Path, key: str, day: date) -> Path:
@@ -101,10 +102,21 @@ def test_every_hostile_line_is_set_aside_with_its_reason(hostile_day: hostile.Ho
 
 
 def test_the_good_lines_of_the_hostile_file_are_staged(hostile_day: hostile.HostileDay) -> None:
-    rows = _spark().sql("select message_id, user_id, ymd from staging.stg_segment__events "
-                        "where message_id in ('hostile-good', 'hostile-string-id')").collect()
-    assert sorted((r.message_id, r.user_id, r.ymd) for r in rows) == [
-        ("hostile-good", None, str(HOSTILE_DAY)), ("hostile-string-id", "12345", str(HOSTILE_DAY))]
+    """The good event, and the events whose only fault is a field of another type: staged, that
+    field nulled (an id sent as a number kept as its text, a version kept as sent)."""
+    rows = _spark().sql("select message_id, user_id, version, context_user_agent_data_mobile as mobile, ymd "
+                        "from staging.stg_segment__events where message_id in ('hostile-good', 'hostile-string-id', "
+                        "'12345', 'hostile-user-bool', 'hostile-version-text', 'hostile-mobile-text')").collect()
+    assert sorted((r.message_id, r.user_id, r.version, r.mobile, r.ymd) for r in rows) == sorted([
+        ("hostile-good", None, None, None, str(HOSTILE_DAY)), ("hostile-string-id", "12345", None, None, str(HOSTILE_DAY)),
+        ("12345", None, None, None, str(HOSTILE_DAY)), ("hostile-user-bool", None, None, None, str(HOSTILE_DAY)),
+        ("hostile-version-text", None, "two", None, str(HOSTILE_DAY)),
+        ("hostile-mobile-text", None, None, None, str(HOSTILE_DAY))])
+    clashes = {(r.field, r.outcome): r.lines for r in _spark().sql(
+        f"select field, outcome, lines from audit.segment_field_clashes where run_ymd = '{HOSTILE_DAY}' "
+        "and source_key = 'web'").collect()}
+    assert clashes == {("messageId", "kept_as_text"): 1, ("userId", "nulled"): 1,
+                       ("context.userAgentData.mobile", "nulled"): 1}
 
 
 def test_a_non_gzip_file_is_set_aside_and_an_empty_one_ignored_and_the_run_goes_on(hostile_day: hostile.HostileDay) -> None:
@@ -180,6 +192,26 @@ def _kst_date(ts: str) -> date:
     return (datetime.fromisoformat(ts.replace("Z", "+00:00")) + timedelta(hours=9)).date()
 
 
+def _clashes(raw: bytes) -> Counter:
+    """The documented clashes of a line that is an event (README "What quarantines a line, what
+    only nulls a field"): (field, outcome) -> 1."""
+    ev = json.loads(raw)
+    out = Counter()
+    for f in IDS:
+        if isinstance(ev.get(f), bool):
+            out[(f, "nulled")] += 1
+        elif isinstance(ev.get(f), (int, float)):
+            out[(f, "kept_as_text")] += 1
+    for f in NULLED_STRINGS:
+        if ev.get(f) is not None and not isinstance(ev[f], str):
+            out[(f, "nulled")] += 1
+    return out
+
+
+def _id_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _verdict(raw: bytes) -> tuple[str, str | None]:
     """The documented rules (macro segment_base_lines, window_status), in plain Python:
     ('malformed', reason) / ('outside_window', reason) / ('event', window status)."""
@@ -196,19 +228,20 @@ def _verdict(raw: bytes) -> tuple[str, str | None]:
     if not isinstance(ev, dict):
         first = text_.lstrip(" ")[:1]
         return "malformed", "json_array" if first == "[" else "not_json" if first != "{" else "malformed_json"
-    if ev.get("timestamp") == TIMES["not_a_time"]:  # the declared type is timestamp
-        return "malformed", "field_type_mismatch"
-    if any(ev.get(f) is not None and not isinstance(ev[f], str) for f in STRICT_STRINGS):
-        return "malformed", "field_type_mismatch"
-    if not (ev.get("messageId") or "").strip(" "):
-        return "malformed", "missing_message_id"
+    if any(isinstance(ev.get(f), (dict, list)) for f in IDS):
+        return "malformed", "invalid_id"
+    mid = ev.get("messageId")
+    if mid is None or isinstance(mid, bool) or (isinstance(mid, str) and not mid.strip(" ")):
+        return "malformed", "missing_message_id"  # a boolean messageId is nulled: no usable id
     if ev.get("timestamp") is None:
         return "malformed", "missing_timestamp"
+    if ev["timestamp"] == TIMES["not_a_time"]:  # the declared type is timestamp
+        return "malformed", "invalid_timestamp"
     if ev.get("receivedAt") is None:
         return "malformed", "missing_received_at"
     if ev.get("type") is None:
         return "malformed", "missing_type"
-    if ev["type"] not in CALLS:
+    if ev["type"] not in CALLS:  # a type of another JSON kind is no call either
         return "malformed", "unknown_type"
     lag = (D - _kst_date(ev["timestamp"])).days  # the file is in folder D
     if lag < -1:
@@ -237,7 +270,7 @@ def test_generated_lines_get_the_documented_verdict_and_the_audit_ties_out(prope
     raws = [_encode(*drawn) for drawn in lines]
     path = _folder(property_root, "web", D) / f"{generator.received_day_ms(D) + 7_200_000}.events-archiver-1.hypothesis.tests.gz"
     path.write_bytes(gzip.compress(b"\n".join(raws) + b"\n", mtime=0))
-    dbt(["run", "--select", "+segment_run_audit +segment_quarantine",
+    dbt(["run", "--select", "+segment_run_audit +segment_quarantine +segment_field_clashes",
          "--vars", json.dumps({"date": D.isoformat(), "segment_root": str(property_root)})])
     spark = _spark()
 
@@ -254,9 +287,9 @@ def test_generated_lines_get_the_documented_verdict_and_the_audit_ties_out(prope
     for raw, (kind, status) in zip(raws, verdicts):
         if kind != "malformed":  # events and the kept-aside ones are ranked together
             ev = json.loads(raw)
-            key = (ev["receivedAt"], raw)
-            if ev["messageId"] not in kept or key < kept[ev["messageId"]][0]:
-                kept[ev["messageId"]] = (key, status)
+            key, mid = (ev["receivedAt"], raw), _id_text(ev["messageId"])  # a numeric id is kept as its text
+            if mid not in kept or key < kept[mid][0]:
+                kept[mid] = (key, status)
     staged = {mid for mid, (_, status) in kept.items() if status == "owned"}
     got_staged = {r.message_id for r in spark.sql(
         "select message_id from staging.base_segment__web_app_events "
@@ -270,3 +303,9 @@ def test_generated_lines_get_the_documented_verdict_and_the_audit_ties_out(prope
     assert web.quarantined == sum(kind == "malformed" for kind, _ in verdicts)
     assert web.lines_read == web.quarantined + web.duplicates + web.events_staged + web.out_of_window
     assert web.kept_aside == sum(kind == "outside_window" for kind, _ in verdicts)
+    # a field of another type costs that field: counted per field, and in the audit's total
+    clashes = sum((_clashes(raw) for raw, (kind, _) in zip(raws, verdicts) if kind != "malformed"), Counter())
+    got_clashes = {(r.field, r.outcome): r.lines for r in spark.sql(
+        f"select field, outcome, lines from audit.segment_field_clashes where run_ymd = '{D}' and source_key = 'web'").collect()}
+    assert got_clashes == dict(clashes)
+    assert web.field_clashes == sum(clashes.values())

@@ -29,6 +29,8 @@ final as (
         source_id,
         anonymous_id,
         user_id,
+        previous_id,
+        group_id,
         type,
         event,
         name,
@@ -93,6 +95,8 @@ final as (
         context,
         properties,
         traits,
+        integrations,
+        field_clashes,
         {{ kst_calendar_columns('`timestamp`') }}
     from events
 )

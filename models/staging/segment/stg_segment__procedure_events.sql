@@ -24,6 +24,8 @@ final as (
         source_id,
         anonymous_id,
         user_id,
+        previous_id,
+        group_id,
         type,
         event,
         name,
@@ -52,6 +54,7 @@ final as (
         properties,
         traits,
         integrations,
+        field_clashes,
         {{ kst_calendar_columns('`timestamp`') }}
     from events
 )

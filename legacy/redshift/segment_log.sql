@@ -56,6 +56,10 @@ select
         when left(ltrim(properties_page), 1) = '{' then json_extract_path_text(properties_page, 'name', true)
         else properties_page
     end as page_name,
+    -- Added after the hand-over (the conversion carries Segment's own page/screen name and
+    -- category too): the Redshift spelling of marts.segment_log.call_name / call_category.
+    case when type in ('page', 'screen') then name end as call_name,
+    case when type in ('page', 'screen') then category end as call_category,
     json_extract_path_text(properties, 'button', 'name') as button_name,
     json_extract_path_text(properties, 'action', 'name') as action_name,
     json_extract_array_element_text(json_extract_path_text(properties, 'action', 'hospital'), 0) as action_hospital_id,

@@ -11,10 +11,12 @@
 
   A cumulative state with one row per anonymous id and UTC received day (the Segment folder the
   links arrived in): each run merges the links seen in its owned partitions (events carrying
-  both anonymousId and userId) into the rows the table already holds. Per row it keeps two
-  links, each the earliest of its kind among those received that day:
-    identify_*  the earliest `identify` call that carried both ids (identify events first of all);
-    any_*       the earliest event of any type that carried both ids.
+  both anonymousId and userId, and alias calls, whose previousId is linked to their userId)
+  into the rows the table already holds. Per row it keeps two links, each the earliest of its
+  kind among those received that day:
+    identify_*  the earliest explicit link: an `identify` call that carried both ids, or an
+                `alias` call (previousId -> userId);
+    any_*       the earliest link of any kind.
   Merging keeps the earliest of each (ties broken by message id), so running a date twice, or
   dates in any order, gives the same rows. Keeping the received day lets int_identity_stitching
   resolve the map as of the run for D exactly: only links dated by D and received in the
@@ -26,18 +28,37 @@
 with
 
 events as (
+    -- an event carrying both ids links its anonymous id to its user id (an identify call's
+    -- link is of the identify kind) …
     select
         anonymous_id,
         user_id,
         event_at_utc,
         message_id,
-        type,
+        type = 'identify' as is_identify,
         received_day
     from {{ ref('stg_segment__events') }}
     where
         ymd in {{ sql_string_list(owned_ymds()) }}
         and anonymous_id is not null
         and user_id is not null
+    union all
+    -- … and an alias call links its previousId to its userId, of the identify kind too
+    -- (Segment's Spec: alias merges the previous identity into the user)
+    select
+        previous_id as anonymous_id,
+        user_id,
+        event_at_utc,
+        message_id,
+        true as is_identify,
+        received_day
+    from {{ ref('stg_segment__events') }}
+    where
+        ymd in {{ sql_string_list(owned_ymds()) }}
+        and type = 'alias'
+        and previous_id is not null
+        and user_id is not null
+        and previous_id != user_id
 ),
 
 new_links as (
@@ -45,7 +66,7 @@ new_links as (
         anonymous_id,
         received_day,
         min(named_struct('at', event_at_utc, 'message_id', message_id, 'user_id', user_id))
-        filter (where type = 'identify') as identify_link,
+        filter (where is_identify) as identify_link,
         min(named_struct('at', event_at_utc, 'message_id', message_id, 'user_id', user_id)) as any_link
     from events
     group by anonymous_id, received_day

@@ -43,7 +43,8 @@ final as (
         promotion_name,
         position,
         amplitude_session_id,
-        version,
+        -- Q03's integer version; a version sent as "1.1" is null here (kept as sent in staging)
+        case when version rlike '^-?[0-9]{1,9}$' then cast(version as int) end as version,
         ymd
     from events
 )

@@ -39,6 +39,10 @@ final as (
         context_page_referrer,
         properties_path,
         page_name,
+        -- Segment's own page/screen name and category (the call's `name` / `category`), beside
+        -- the company's page_name (properties.page.name)
+        case when type in ('page', 'screen') then name end as call_name,
+        case when type in ('page', 'screen') then category end as call_category,
         button_name,
         action_name,
         action_hospital_id,

@@ -415,14 +415,17 @@ def reconcile(
     for col in ("model", "partition", "spark rows", "warehouse rows", "equal"):
         table.add_column(col, justify="left" if col in ("model", "partition") else "right")
     for c in counts:
-        table.add_row(c.model, c.partition, f"{c.spark:,}", f"{c.warehouse:,}", "yes" if c.ok else "[red]NO[/]")
+        table.add_row(c.model, c.partition, f"{c.spark:,}", f"{c.warehouse:,}",
+                      ("[yellow]no rows yet[/]" if c.no_rows_yet else "yes") if c.ok else "[red]NO[/]")
     console.print(table)
     bad = [c for c in counts if not c.ok]
+    empty = sorted({c.model for c in counts if c.no_rows_yet})
     summary = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
                f"{sum(c.spark for c in counts):,} rows: " + (
                    "Spark and the warehouse agree" if not bad else
                    f"{len(bad)} partition(s) differ: " + ", ".join(
-                       f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5])))
+                       f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5]))) + (
+                   f"; warning: no rows yet in {', '.join(empty)}" if empty else "")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({"ok": not bad, "summary": summary, "run_date": day.isoformat(), "target": target,
                                    "counts": [c.__dict__ for c in counts]}, indent=2))
@@ -442,7 +445,10 @@ def _print_load(outcome) -> None:
             table.add_row(r.model if first else "", c.partition, f"{c.rows:,}",
                           f"{r.bytes:,}" if first else "", f"{r.seconds:.2f}" if first else "",
                           (f"{r.rows / r.seconds:,.0f}" if r.seconds else "-") if first else "",
-                          f"{c.warehouse_rows:,}", "yes" if c.reconciled else "[red]NO[/]")
+                          f"{c.warehouse_rows:,}",
+                          "[yellow]no rows yet[/]" if r.no_rows_yet and c.reconciled else "yes" if c.reconciled else "[red]NO[/]")
+        if not r.checks and r.no_rows_yet:
+            table.add_row(r.model, "", "0", "", "", "", "0", "[yellow]no rows yet[/]")
     for name, _ in outcome.failed:
         table.add_row(name, "", "", "", "", "", "", "[red]FAILED[/]")
     console.print(table)

@@ -209,6 +209,13 @@ def row_counts(spark: Any, models: dict[str, Any], owned: list[date], prefix: st
     return out
 
 
+def never_written(spark: Any, models: dict[str, Any], prefix: str = "") -> list[str]:
+    """The loadable models whose table has no row at all yet (a first deployment, an event not sent
+    yet): the reconciliation reports them as "no rows yet", a warning."""
+    return [name for name, model in sorted(models.items())
+            if not spark.sql(f"select 1 from {_relation(f'{prefix}{model.schema}', model.table)} limit 1").collect()]
+
+
 def _put_dbt_files(day: date, artifacts: Artifacts) -> None:
     """dbt's own files of the run (also when it failed): run_results, manifest, dbt.log."""
     from ..project import PROJECT_DIR
@@ -253,7 +260,8 @@ def build_one(day: date, effective: dict[str, Any], target: str, artifacts: Arti
     artifacts.put(day, "job.json", json.dumps({"raw_root": effective["segment_root"], "raw_roots_read": read,
                                                "database_prefix": prefix, "target": target}, indent=2).encode())
     counts = {"run_date": day.isoformat(), "owned_dates": [d.isoformat() for d in owned],
-              "models": row_counts(spark, models, owned, prefix)}
+              "models": row_counts(spark, models, owned, prefix),
+              "no_rows_yet": never_written(spark, models, prefix)}
     log.info("wrote %s", artifacts.put(day, "row_counts.json", json.dumps(counts, indent=2).encode()))
     return True
 

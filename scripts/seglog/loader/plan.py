@@ -32,6 +32,7 @@ class TableLoad:
     values: list[str]  # the partitions replaced, as in folder names ("2023-11-08"); [] for a whole table
     partition_type: str = "string"  # "date" when the warehouse column is a DATE
     grain: list[str] = field(default_factory=list)  # the unique key, checksummed by the reconciliation
+    no_rows_yet: bool = False  # the Spark table has no row at all: create the table, load nothing
 
     @property
     def target(self) -> str:
@@ -59,4 +60,4 @@ def plan_partitions(model: Model, warehouse: Warehouse, values: list[str], diale
     key = model.key_columns[0] if model.key_columns else None  # names the row of an over-long value
     columns = map_table(data, dialect, model.column_meta, key)
     return TableLoad(model.name, model.schema, model.table, data, columns, model.partition, values,
-                     model.partition_type, model.grain)
+                     model.partition_type, model.grain, model.holds_no_rows(warehouse, data))

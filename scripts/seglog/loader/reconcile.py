@@ -46,6 +46,7 @@ class LoadResult:
     bytes: int  # what was shipped to the warehouse (CSV to PostgreSQL, Parquet to S3)
     seconds: float
     checks: list[PartitionCheck] = field(default_factory=list)
+    no_rows_yet: bool = False  # Spark's table has never had a row: created in the warehouse, nothing loaded
 
     @property
     def reconciled(self) -> bool:
@@ -55,11 +56,12 @@ class LoadResult:
     def merged(cls, parts: list["LoadResult"]) -> "LoadResult":
         """One model's result from the results of its chunks of partitions."""
         return cls(parts[0].model, parts[0].target, sum(p.rows for p in parts), sum(p.bytes for p in parts),
-                   sum(p.seconds for p in parts), [c for p in parts for c in p.checks])
+                   sum(p.seconds for p in parts), [c for p in parts for c in p.checks],
+                   all(p.no_rows_yet for p in parts))
 
     def as_json(self) -> dict[str, Any]:
         return {"model": self.model, "target": self.target, "rows": self.rows, "bytes": self.bytes,
-                "seconds": round(self.seconds, 3), "reconciled": self.reconciled,
+                "seconds": round(self.seconds, 3), "reconciled": self.reconciled, "no_rows_yet": self.no_rows_yet,
                 "partitions": [dict(asdict(c), reconciled=c.reconciled) for c in self.checks]}
 
 

@@ -37,6 +37,8 @@ class Target(Protocol):
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]: ...
 
+    def holds_rows(self, job: TableLoad) -> bool: ...
+
 
 class PostgresTarget:
     name = "pg_local"
@@ -50,6 +52,20 @@ class PostgresTarget:
         from .postgres import load
 
         return load(self.conninfo, job, step)
+
+    def holds_rows(self, job: TableLoad) -> bool:
+        """Does the warehouse's table exist and hold a row?"""
+        import psycopg
+
+        from .postgres import existing_columns, unreachable
+
+        try:
+            with psycopg.connect(**self.conninfo) as conn:
+                if not existing_columns(conn, job.schema, job.table):
+                    return False
+                return bool(conn.execute(f"select exists (select 1 from {job.target})").fetchone()[0])
+        except psycopg.OperationalError as exc:
+            raise unreachable(job.model, exc) from None
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
         import psycopg
@@ -83,6 +99,19 @@ class RedshiftTarget:
     def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
         return self.loader.load(job, model.redshift, step)
 
+    def holds_rows(self, job: TableLoad) -> bool:
+        """Does the warehouse's table exist and hold a row?"""
+        from .data_api import StatementFailed
+
+        try:
+            if not self.loader.existing_columns(job):
+                return False
+            rows = self.loader.api.execute(f"select count(*) from (select 1 from {job.target} limit 1)")
+        except StatementFailed as exc:
+            raise LoadError(f"{job.model}: cannot tell whether {job.target} holds rows ({exc}); nothing was "
+                            "loaded, the previous rows are intact") from None
+        return bool(rows and rows[0][0])
+
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
         from .redshift import batch_statements, ddl_statements
 
@@ -115,8 +144,11 @@ class Outcome:
         rows = sum(r.rows for r in self.loaded)
         parts = sum(len(r.checks) for r in self.loaded)
         bad = [r.model for r in self.loaded if not r.reconciled]
+        empty = [r.model for r in self.loaded if r.no_rows_yet]
         text = (f"{len(self.loaded)} model(s), {parts} partition(s), {rows:,} rows loaded into {self.target} "
                 f"for {self.owned[0]}..{self.owned[-1]}" if self.owned else f"nothing loaded into {self.target}")
+        if empty:
+            text += f"; warning: no rows yet in {', '.join(empty)} (the table is created, nothing to load)"
         if bad:
             text += f"; NOT reconciled: {', '.join(bad)}"
         if self.failed:
@@ -127,6 +159,7 @@ class Outcome:
         return {"ok": self.ok, "summary": self.summary(), "target": self.target, "where": self.where,
                 "dates": [d.isoformat() for d in self.dates], "owned_dates": [d.isoformat() for d in self.owned],
                 "loaded": [r.as_json() for r in self.loaded],
+                "no_rows_yet": [r.model for r in self.loaded if r.no_rows_yet],
                 "failed": [{"model": m, "error": e} for m, e in self.failed]}
 
     def write(self, path: Path) -> None:
@@ -161,7 +194,15 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
                      + (f" ({chunk[0]}..{chunk[-1]})" if len(chunks) > 1 else ""))
             try:
                 job = plan_partitions(model, warehouse, chunk, dialect)
-                parts.append(target.load(job, model, lambda step, m=model.name: progress(m, step)))
+                if job.no_rows_yet and target.holds_rows(job):
+                    raise LoadError(
+                        f"{model.name}: its Spark table has no row at all, yet {job.target} in {target.where} holds "
+                        "rows: that is not a mart never written but one whose Spark table was lost or emptied. "
+                        "Nothing was replaced; the warehouse's rows are intact. Check the Spark warehouse "
+                        "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading")
+                part = target.load(job, model, lambda step, m=model.name: progress(m, step))
+                part.no_rows_yet = job.no_rows_yet  # created with its columns, nothing to load: a warning
+                parts.append(part)
             except (SourceError, TypeMappingError, DdlError, LoadError, ConfigError) as exc:
                 error = str(exc)
             except (pa.ArrowException, OSError) as exc:  # reading the Spark table's files, or converting its rows

@@ -83,7 +83,9 @@ class Warehouse:
         return pq.read_table(path, filesystem=self.fs)
 
     def schema(self, path: str) -> pa.Schema | None:
-        """The schema of any data file under ``path`` (for a load with no rows); None when there is none."""
+        """The schema of any data file under ``path`` (for a load with no rows), the empty file of
+        ``_seglog_schema/`` included (macro keep_empty_table_columns writes it for a partitioned
+        table with no row yet); None when there is none."""
         for info in self.fs.get_file_info(pafs.FileSelector(path, recursive=True)):
             name = info.base_name
             if info.type == pafs.FileType.File and not name.startswith(("_", ".")) and name.endswith(".parquet"):
@@ -140,6 +142,18 @@ class Model:
     def typed(self, value: str) -> Any:
         return typed_partition_value(value, self.partition_type)
 
+    def holds_no_rows(self, warehouse: Warehouse, data: pa.Table) -> bool:
+        """True when the Spark table has no row at all, in any partition (``data``: the rows just read):
+        a mart never written yet (a first deployment, or an event not sent yet), not one that shrank.
+        Spark writes a partition's folder only for rows, so a partitioned table without one has none."""
+        if data.num_rows:
+            return False
+        if self.partition is None:
+            return True
+        root = warehouse.table(self.schema, self.table)
+        return not any(info.type == pafs.FileType.Directory and info.base_name.startswith(f"{self.partition}=")
+                       for info in warehouse.fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)))
+
     def read(self, warehouse: Warehouse, values: list[str]) -> pa.Table:
         """The model's rows of the partitions ``values`` with the partition column (the whole table
         when it has no partition). A partition without a folder contributes no rows."""
@@ -157,8 +171,9 @@ class Model:
                 pieces.append(data.append_column(self.partition, pa.array([self.typed(value)] * data.num_rows, part_type)))
         if not pieces:
             schema = warehouse.schema(root)
-            if schema is None:
-                raise SourceError(f"{self.schema}.{self.table} has no rows at all yet ({root}); nothing to load")
+            if schema is None:  # a table built before runs recorded an empty table's columns (_seglog_schema)
+                raise SourceError(f"{self.schema}.{self.table} has no rows at all yet and no record of its columns "
+                                  f"({root}): run `seglog run` for the date again (it records them); nothing was loaded")
             schema = pa.schema([f for f in schema if f.name != self.partition]).append(pa.field(self.partition, part_type))
             return schema.empty_table()
         # an older partition may lack a column added later (on_schema_change: append_new_columns): nulls

@@ -128,7 +128,7 @@ CASES: list[SpecCase] = [
         source="web",
         page="https://segment.com/docs/connections/spec/identify/",
         line=(
-            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'
+            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'  # pragma: allowlist secret
             '"context":{"ip":"8.8.8.8",'
             '"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0.2214.115 Safari/537.36"},'
             '"integrations":{"All":false,"Mixpanel":true,"Salesforce":true},'
@@ -136,7 +136,7 @@ CASES: list[SpecCase] = [
             '"sentAt":"__SENT_AT__","timestamp":"__TIMESTAMP__","traits":{"name":"Peter Gibbons",'
             '"email":"peter@example.com","plan":"premium","logins":5,'
             '"address":{"street":"6th St","city":"San Francisco","state":"CA",'
-            '"postalCode":"94103","country":"USA"}},"type":"identify","userId":"97980cfea0067",'
+            '"postalCode":"94103","country":"USA"}},"type":"identify","userId":"97980cfea0067",'  # pragma: allowlist secret
             '"version":"1.1"}'
         ),
         verdict="staged",
@@ -148,14 +148,14 @@ CASES: list[SpecCase] = [
         source="web",
         page="https://segment.com/docs/connections/spec/group/",
         line=(
-            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'
+            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'  # pragma: allowlist secret
             '"context":{"ip":"8.8.8.8",'
             '"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0.2214.115 Safari/537.36"},'
             '"integrations":{"All":true,"Mixpanel":false,"Salesforce":false},'
             '"messageId":"spec-group-full","receivedAt":"__RECEIVED_AT__","sentAt":"__SENT_AT__",'
             '"timestamp":"__TIMESTAMP__","traits":{"name":"Initech","industry":"Technology",'
             '"employees":329,"plan":"enterprise","total billed":830},"type":"group",'
-            '"userId":"97980cfea0067","groupId":"0e8c78ea9d97a7b8185e8632","version":"1.1"}'
+            '"userId":"97980cfea0067","groupId":"0e8c78ea9d97a7b8185e8632","version":"1.1"}'  # pragma: allowlist secret
         ),
         verdict="staged",
     ),
@@ -166,14 +166,14 @@ CASES: list[SpecCase] = [
         source="web",
         page="https://segment.com/docs/connections/spec/page/",
         line=(
-            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'
+            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'  # pragma: allowlist secret
             '"context":{"ip":"8.8.8.8",'
             '"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0.2214.115 Safari/537.36"},'
             '"integrations":{"All":true,"Mixpanel":false,"Salesforce":false},'
             '"messageId":"spec-page-full","name":"Home",'
             '"properties":{"title":"Welcome | Initech","url":"http://www.example.com"},'
             '"receivedAt":"__RECEIVED_AT__","sentAt":"__SENT_AT__","timestamp":"__TIMESTAMP__",'
-            '"type":"page","userId":"97980cfea0067","version":"1.1"}'
+            '"type":"page","userId":"97980cfea0067","version":"1.1"}'  # pragma: allowlist secret
         ),
         verdict="staged",
     ),
@@ -184,7 +184,7 @@ CASES: list[SpecCase] = [
         source="web",
         page="https://segment.com/docs/connections/spec/alias/",
         line=(
-            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'
+            '{"anonymousId":"507f191e810c19729de860ea","channel":"browser",'  # pragma: allowlist secret
             '"context":{"ip":"8.8.8.8",'
             '"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0.2214.115 Safari/537.36"},'
             '"integrations":{"All":true,"Mixpanel":false,"Salesforce":false},'
@@ -243,7 +243,7 @@ CASES: list[SpecCase] = [
         source="web",
         page="https://segment.com/docs/connections/spec/common/",
         line=(
-            '{"anonymousId":"507f191e810c19729de860ea","context":{"active":true,'
+            '{"anonymousId":"507f191e810c19729de860ea","context":{"active":true,'  # pragma: allowlist secret
             '"app":{"name":"InitechGlobal","version":"545","build":"3.0.1.545",'
             '"namespace":"com.production.segment"},'
             '"campaign":{"name":"TPS Innovation Newsletter","source":"Newsletter",'
@@ -251,12 +251,12 @@ CASES: list[SpecCase] = [
             '"device":{"id":"B5372DB0-C21E-11E4-8DFC-AA07A5B093DB",'
             '"advertisingId":"7A3CBEA0-BDF5-11E4-8DFC-AA07A5B093DB","adTrackingEnabled":true,'
             '"manufacturer":"Apple","model":"iPhone7,2","name":"maguro","type":"ios",'
-            '"token":"ff15bc0c20c4aa6cd50854ff165fd265c838e5405bfeb9571066395b8c9da449"},'
+            '"token":"ff15bc0c20c4aa6cd50854ff165fd265c838e5405bfeb9571066395b8c9da449"},'  # pragma: allowlist secret
             '"ip":"8.8.8.8","library":{"name":"analytics.js","version":"2.11.1"},'
             '"locale":"en-US","network":{"bluetooth":false,"carrier":"T-Mobile US",'
             '"cellular":true,"wifi":false},"os":{"name":"iPhone OS","version":"8.1.3"},'
             '"page":{"path":"/academy/","referrer":"","search":"","title":"Analytics Academy",'
-            '"url":"https://segment.com/academy/"},"referrer":{"id":"ABCD582CDEFFFF01919",'
+            '"url":"https://segment.com/academy/"},"referrer":{"id":"ABCD582CDEFFFF01919",'  # pragma: allowlist secret
             '"type":"dataxu"},"screen":{"width":320,"height":568,"density":2},"groupId":"12345",'
             '"timezone":"Europe/Amsterdam",'
             '"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/113.0.0.0 Safari/537.36",'
@@ -265,7 +265,7 @@ CASES: list[SpecCase] = [
             '"mobile":false,"platform":"macOS"}},"integrations":{"All":true,"Mixpanel":false,'
             '"Salesforce":false},"event":"Report Submitted","messageId":"spec-common-full",'
             '"receivedAt":"__RECEIVED_AT__","sentAt":"__SENT_AT__","timestamp":"__TIMESTAMP__",'
-            '"type":"track","userId":"97980cfea0067","version":2}'
+            '"type":"track","userId":"97980cfea0067","version":2}'  # pragma: allowlist secret
         ),
         verdict="staged",
     ),
@@ -344,7 +344,7 @@ CASES: list[SpecCase] = [
         page="https://segment.com/docs/connections/spec/ecommerce/v2/",
         line=(
             '{"type":"track","event":"Products Searched","properties":{"query":"blue roses"},'
-            '"anonymousId":"507f191e810c19729de860ea",'
+            '"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-ecommerce-products-searched","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -366,7 +366,7 @@ CASES: list[SpecCase] = [
             '"currency":"usd","position":3,"value":18.99,'
             '"url":"https://www.example.com/product/path",'
             '"image_url":"https://www.example.com/product/path.jpg"},'
-            '"anonymousId":"507f191e810c19729de860ea",'
+            '"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-ecommerce-product-viewed","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -387,7 +387,7 @@ CASES: list[SpecCase] = [
             '"price":18.99,"quantity":1,"coupon":"MAYDEALS","position":3,'
             '"url":"https://www.example.com/product/path",'
             '"image_url":"https://www.example.com/product/path.jpg"},'
-            '"anonymousId":"507f191e810c19729de860ea","messageId":"spec-ecommerce-product-added",'
+            '"anonymousId":"507f191e810c19729de860ea","messageId":"spec-ecommerce-product-added",'  # pragma: allowlist secret
             '"timestamp":"__TIMESTAMP__","sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
         verdict="staged",
@@ -411,7 +411,7 @@ CASES: list[SpecCase] = [
             '"image_url":"https://www.example.com/product/path.jpg"},'
             '{"product_id":"505bd76785ebb509fc183733","sku":"46493-32","name":"Uno Card Game",'
             '"price":3,"quantity":2,"category":"Games"}]},'
-            '"anonymousId":"507f191e810c19729de860ea",'
+            '"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-ecommerce-checkout-started","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -438,7 +438,7 @@ CASES: list[SpecCase] = [
             '"image_url":"https://www.example.com/product/path.jpg"},'
             '{"product_id":"505bd76785ebb509fc183733","sku":"46493-32","name":"Uno Card Game",'
             '"price":3,"quantity":2,"category":"Games"}]},'
-            '"anonymousId":"507f191e810c19729de860ea",'
+            '"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-ecommerce-order-completed","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -455,7 +455,7 @@ CASES: list[SpecCase] = [
         line=(
             '{"type":"track","event":"Promotion Viewed","properties":{"promotion_id":"promo_1",'
             '"creative":"top_banner_2","name":"75% store-wide shoe sale",'
-            '"position":"home_banner_top"},"anonymousId":"507f191e810c19729de860ea",'
+            '"position":"home_banner_top"},"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-ecommerce-promotion-viewed","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -690,7 +690,7 @@ CASES: list[SpecCase] = [
             '"Salesforce":false},"messageId":"spec-screen-full","name":"Home",'
             '"properties":{"variation":"blue signup button"},"receivedAt":"__RECEIVED_AT__",'
             '"sentAt":"__SENT_AT__","timestamp":"__TIMESTAMP__","type":"screen",'
-            '"userId":"97980cfea0067","version":"1.1"}'
+            '"userId":"97980cfea0067","version":"1.1"}'  # pragma: allowlist secret
         ),
         verdict="staged",
     ),
@@ -817,7 +817,7 @@ CASES: list[SpecCase] = [
         page="https://segment.com/docs/connections/spec/page/",
         line=(
             '{"type":"page","name":"Home","properties":{"title":"Welcome | Initech",'
-            '"url":"http://www.example.com"},"anonymousId":"507f191e810c19729de860ea",'
+            '"url":"http://www.example.com"},"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-procedure-page-simple","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -832,7 +832,7 @@ CASES: list[SpecCase] = [
         page="https://segment.com/docs/connections/spec/track/",
         line=(
             '{"type":"track","event":"User Registered","properties":{"plan":"Pro Annual",'
-            '"accountType":"Facebook"},"anonymousId":"507f191e810c19729de860ea",'
+            '"accountType":"Facebook"},"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-procedure-track-simple","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -846,7 +846,7 @@ CASES: list[SpecCase] = [
         page="https://segment.com/docs/connections/spec/identify/",
         line=(
             '{"type":"identify","traits":{"name":"Peter Gibbons","email":"peter@example.com",'
-            '"plan":"premium","logins":5},"userId":"97980cfea0067",'
+            '"plan":"premium","logins":5},"userId":"97980cfea0067",'  # pragma: allowlist secret
             '"messageId":"spec-procedure-identify-simple","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),
@@ -864,7 +864,7 @@ CASES: list[SpecCase] = [
         line=(
             '{"type":"track","event":"Promotion Clicked","properties":{"promotion_id":"promo_1",'
             '"creative":"top_banner_2","name":"75% store-wide shoe sale",'
-            '"position":"home_banner_top"},"anonymousId":"507f191e810c19729de860ea",'
+            '"position":"home_banner_top"},"anonymousId":"507f191e810c19729de860ea",'  # pragma: allowlist secret
             '"messageId":"spec-procedure-promotion-clicked","timestamp":"__TIMESTAMP__",'
             '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
         ),

@@ -43,7 +43,7 @@ final as (
         received_day,
         file_name,
         project_id,
-        version,
+        {{ staging_version("version") }} as version,
         context_campaign_source,
         context_campaign_medium,
         context_campaign_name,

@@ -34,7 +34,7 @@ final as (
         received_at,
         received_day,
         file_name,
-        version,
+        {{ staging_version("version") }} as version,
         context_page_path as page_path,
         context_page_referrer as page_referrer,
         context_page_title as page_title,

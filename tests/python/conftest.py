@@ -165,3 +165,48 @@ def pg() -> Iterator[dict[str, Any]]:
     with scratch_postgres(root) as info:
         yield info
     shutil.rmtree(root, ignore_errors=True)
+
+
+STANDIN_SECRET = "seglog/redshift/dbt_loader"  # the loader's Secrets Manager secret in moto's server
+
+
+@pytest.fixture(scope="session")
+def redshift_standin(pg: dict[str, Any], moto_server: str) -> Iterator[Any]:
+    """A database of the scratch PostgreSQL that behaves as Redshift (fakes/redshift_semantics.py),
+    with the loader's database user ``dbt_loader`` and its secret in moto's Secrets Manager."""
+    import boto3
+    import psycopg
+
+    from fakes.redshift_semantics import RedshiftOnPostgres
+
+    creds = {"region_name": "ap-northeast-2", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+             "endpoint_url": moto_server}
+    s3, secrets = boto3.client("s3", **creds), boto3.client("secretsmanager", **creds)
+    warehouse = RedshiftOnPostgres(pg, s3=s3, secrets=secrets)
+    with psycopg.connect(**pg, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_roles where rolname = 'dbt_loader'").fetchone():
+            conn.execute("create role dbt_loader login")
+        conn.execute(f"grant create on database {warehouse.dbname} to dbt_loader")
+    try:
+        arn = secrets.describe_secret(SecretId=STANDIN_SECRET)["ARN"]
+    except secrets.exceptions.ResourceNotFoundException:
+        arn = secrets.create_secret(Name=STANDIN_SECRET, SecretString='{"username": "dbt_loader", '
+                                    '"password": "unused-by-the-stand-in"}')["ARN"]  # pragma: allowlist secret
+    warehouse.secret_arn = arn  # type: ignore[attr-defined]
+    yield warehouse
+    warehouse.drop()
+
+
+@pytest.fixture
+def redshift(redshift_standin: Any) -> Any:
+    """The Redshift stand-in, emptied of the previous test's schemas and system rows."""
+    with redshift_standin.connect() as conn:
+        for (schema,) in conn.execute("select nspname from pg_namespace where nspname not like 'pg_%' and nspname "
+                                      "not in ('information_schema', 'public', '_redshift')").fetchall():
+            conn.execute(f'drop schema "{schema}" cascade')
+        for (table,) in conn.execute("select tablename from pg_tables where schemaname = 'public' and "
+                                     "tablename <> 'sys_load_error_detail'").fetchall():
+            conn.execute(f'drop table public."{table}" cascade')
+        conn.execute("delete from _redshift.column_attrs where relid not in (select oid from pg_class)")
+        conn.execute("truncate sys_load_error_detail")
+    return redshift_standin

@@ -10,7 +10,11 @@ statement STARTED forever and has no BatchExecuteStatement. This fake:
   pattern (``fail``: in a batch, the failing sub-statement is FAILED, the later ones ABORTED);
 - when a batch holds a COPY … FROM 's3://…', reads the objects under that prefix from S3 at that
   moment, as Redshift would, and keeps them (``copied``), so tests see what COPY would load.
-It executes no SQL: what the statements do is asserted by the local PostgreSQL tests.
+With a ``warehouse`` (fakes.redshift_semantics.RedshiftOnPostgres) it also executes them: a
+statement in autocommit, a batch as one transaction, on a database of the local PostgreSQL that
+behaves as Redshift does (and refuses what Redshift refuses), as the database user the request's
+SecretArn / DbUser / IAM identity maps to. Without one it executes nothing and answers what the
+test set up.
 """
 
 from __future__ import annotations
@@ -41,11 +45,13 @@ class Statement:
     rows: list[list[Any]] = field(default_factory=list)
     query_ids: list[int] = field(default_factory=list)
     cancelled: str = ""  # how a CancelStatement ended it: "abort" or "too_late"
+    has_result_set: bool | None = None  # known when the statement was executed
 
 
 class FakeRedshiftDataApi:
-    def __init__(self, s3: Any = None, polls_to_finish: int = 1):
+    def __init__(self, s3: Any = None, polls_to_finish: int = 1, warehouse: Any = None):
         self.s3 = s3
+        self.warehouse = warehouse  # RedshiftOnPostgres: execute the statements there
         self.polls_to_finish = polls_to_finish
         self.never_finish = False
         self.on_cancel = "abort"  # "abort" (ABORTED), "too_late" (it had FINISHED: cancel refused), "ignore" (stays STARTED)
@@ -128,9 +134,13 @@ class FakeRedshiftDataApi:
         problem = (f"parameters {sorted(used - set(params))} are not bound" if used - set(params) else
                    f"parameters {sorted(set(params) - used)} are not used" if set(params) - used else
                    "a parameter value is empty" if any(v == "" for v in params.values()) else None)
+        if batch and not 1 <= len(sqls) <= 40:  # the Data API's SqlList: 1 to 40 statements (its API model)
+            problem = f"a batch holds 1 to 40 statements, not {len(sqls)}"
         if problem:
             return 400, {"__type": "ValidationException", "message": problem}
         stmt = Statement(str(uuid.uuid4()), sqls, batch, self.polls_to_finish, params)
+        if self.warehouse is not None and not self.never_finish:
+            return self._run(stmt, body)
         for i, sql in enumerate(sqls):
             stmt.query_ids.append(self._next_query_id)
             self._next_query_id += 1
@@ -142,6 +152,29 @@ class FakeRedshiftDataApi:
                 self._read_copy_source(m.group(1), m.group(2))
         if stmt.failed_at is None and not batch:
             stmt.rows = next((rows for p, rows in self._answers if p.search(sqls[0])), [])
+        self._statements[stmt.id] = stmt
+        return 200, {"Id": stmt.id, "CreatedAt": time.time(), "Database": body.get("Database", "")}
+
+    def _run(self, stmt: Statement, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Execute on the warehouse stand-in; ``fail`` rules still force a statement's failure there."""
+        from fakes.redshift_semantics import RedshiftError
+
+        for sql in stmt.sqls:
+            stmt.query_ids.append(self._next_query_id)
+            self._next_query_id += 1
+        try:
+            user = self.warehouse.user_for(body)
+        except RedshiftError as exc:
+            return 400, {"__type": "ValidationException", "message": str(exc)}
+        for sql in stmt.sqls:
+            if self.s3 is not None and (m := COPY_FROM.match(sql)):
+                self._read_copy_source(m.group(1), m.group(2))
+        outcome = self.warehouse.run(stmt.sqls, stmt.parameters or None, stmt.batch, user, stmt.query_ids,
+                                     lambda sql: next((e for p, e in self._failures if p.search(sql)), None))
+        stmt.failed_at, stmt.error = outcome.failed_at, outcome.error
+        answer = next((rows for p, rows in self._answers if p.search(stmt.sqls[0])), None)
+        stmt.rows = answer if answer is not None and not stmt.batch else outcome.rows
+        stmt.has_result_set = outcome.has_result_set or bool(stmt.rows)
         self._statements[stmt.id] = stmt
         return 200, {"Id": stmt.id, "CreatedAt": time.time(), "Database": body.get("Database", "")}
 
@@ -171,8 +204,9 @@ class FakeRedshiftDataApi:
             return 400, {"__type": "ResourceNotFoundException", "message": f"no statement {body['Id']}"}
         stmt.polls_left -= 1
         status = self._status(stmt)
-        out: dict[str, Any] = {"Id": stmt.id, "Status": status, "HasResultSet": bool(stmt.rows) or (
-            not stmt.batch and stmt.sqls[0].lstrip().lower().startswith("select"))}
+        has = stmt.has_result_set if stmt.has_result_set is not None else bool(stmt.rows) or (
+            not stmt.batch and stmt.sqls[0].lstrip().lower().startswith("select"))
+        out: dict[str, Any] = {"Id": stmt.id, "Status": status, "HasResultSet": has}
         if status == "FAILED":
             out["Error"] = stmt.error
         if stmt.batch:

@@ -186,7 +186,8 @@ class Stage:
         values = {"account": ACCOUNT, "region": REGION, "raw-bucket": RAW_BUCKET, "raw-prefix": "segment-logs",
                   "emr-bucket": EMR_BUCKET, "emr-prefix": "segment-spark", "load-bucket": "segment-load",
                   "load-prefix": "redshift-staging", "application-id": self.application_id, "workgroup-id": "wg",
-                  "job-role": ROLE_ARN.rsplit("/", 1)[1], "database-prefix": DATABASE_PREFIX}
+                  "job-role": ROLE_ARN.rsplit("/", 1)[1], "database-prefix": DATABASE_PREFIX,
+                  "loader-secret-name": "seglog/redshift/dbt_loader"}
         return {role: load_policy(role, values) for role in POLICIES}
 
     def calls(self) -> list[Any]:

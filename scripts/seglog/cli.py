@@ -386,7 +386,7 @@ def reconcile(
 ) -> None:
     """Count the warehouse's rows per model and partition afresh and compare them with the counts
     Spark SQL wrote at the end of the job. Exit 1 on any difference (the table shows which)."""
-    from .loader.data_api import ConfigError, DataApi
+    from .loader.data_api import ConfigError, DataApi, StatementFailed
     from .loader.recount import compare, count_postgres, count_redshift, read_expected
     from .loader.source import SourceError, loadable_models
 
@@ -411,21 +411,26 @@ def reconcile(
             counts = compare(spark, models, lambda m, v: count_postgres(info, m, v))
     except (SourceError, ConfigError) as exc:
         _fail(str(exc), code=1)
+    except StatementFailed as exc:
+        _fail(f"counting the rows in Redshift failed: {exc}", code=1)
     table = Table(title=f"Spark vs {target}, run {day}")
     for col in ("model", "partition", "spark rows", "warehouse rows", "equal"):
         table.add_column(col, justify="left" if col in ("model", "partition") else "right")
     for c in counts:
-        table.add_row(c.model, c.partition, f"{c.spark:,}", f"{c.warehouse:,}",
+        table.add_row(c.model, c.partition, f"{c.spark:,}", "[red]no table[/]" if c.absent else f"{c.warehouse:,}",
                       ("[yellow]no rows yet[/]" if c.no_rows_yet else "yes") if c.ok else "[red]NO[/]")
     console.print(table)
     bad = [c for c in counts if not c.ok]
     empty = sorted({c.model for c in counts if c.no_rows_yet})
+    missing = sorted({c.model for c in counts if c.absent})
     summary = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
                f"{sum(c.spark for c in counts):,} rows: " + (
                    "Spark and the warehouse agree" if not bad else
                    f"{len(bad)} partition(s) differ: " + ", ".join(
                        f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5]))) + (
-                   f"; warning: no rows yet in {', '.join(empty)}" if empty else "")
+                   f"; warning: no rows yet in {', '.join(empty)}" if empty else "") + (
+                   f"; not in the warehouse at all (never loaded: run `seglog load` for the date): "
+                   f"{', '.join(missing)}" if missing else "")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({"ok": not bad, "summary": summary, "run_date": day.isoformat(), "target": target,
                                    "counts": [c.__dict__ for c in counts]}, indent=2))

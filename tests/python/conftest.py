@@ -167,7 +167,7 @@ def pg() -> Iterator[dict[str, Any]]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-STANDIN_SECRET = "seglog/redshift/dbt_loader"  # the loader's Secrets Manager secret in moto's server
+STANDIN_SECRET = "seglog/redshift/dbt_loader"  # the name of the loader's secret in moto  # pragma: allowlist secret
 
 
 @pytest.fixture(scope="session")
@@ -209,4 +209,5 @@ def redshift(redshift_standin: Any) -> Any:
             conn.execute(f'drop table public."{table}" cascade')
         conn.execute("delete from _redshift.column_attrs where relid not in (select oid from pg_class)")
         conn.execute("truncate sys_load_error_detail")
+        conn.execute("grant create on schema public to public")  # Redshift's default, which a test may revoke
     return redshift_standin

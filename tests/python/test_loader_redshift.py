@@ -26,7 +26,7 @@ from seglog.loader.redshift_types import map_table
 KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
 ROLE = "arn:aws:iam::123456789012:role/redshift-copy"
 BUCKET = "seglog-staging"
-PREFIX = "loads/test-load/marts.events/"
+PREFIX = "loads/test-load/marts.events/001/"  # the first load of the table by this load id
 DIST = {"diststyle": "key", "distkey": "message_id", "sortkey": ["ymd"]}
 FAST = Polling(first=0.001, factor=1.5, longest=0.005, timeout=5)
 COLUMNS = '"message_id", "title", "event_at", "tags", "ymd"'
@@ -84,8 +84,8 @@ def _answer_reconciliation(fake: FakeRedshiftDataApi, drop_one: bool = False) ->
 BATCH = [
     'create temp table "stage_events" ("message_id" VARCHAR(64), "title" VARCHAR(384), "event_at" TIMESTAMP, '
     '"tags" SUPER, "ymd" VARCHAR(64))',
-    f"copy \"stage_events\" ({COLUMNS}) from 's3://{BUCKET}/{PREFIX}' iam_role '{ROLE}' format as parquet "
-    "serializetojson",
+    f"copy \"stage_events\" ({COLUMNS}) from 's3://{BUCKET}/{PREFIX}manifest' iam_role '{ROLE}' format as parquet "
+    "serializetojson manifest",
     'delete from "marts"."events" where "ymd" in (:p0, :p1)',
     f'insert into "marts"."events" ({COLUMNS}) select {COLUMNS} from "stage_events"',
     'drop table "stage_events"',
@@ -103,9 +103,10 @@ def test_a_new_table_is_created_then_loaded_in_one_batch_and_reconciled(fake, s3
     assert statements[0][0] == "execute" and "from svv_columns where table_schema = :schema" in statements[0][1]
     assert statements[1:] == [
         ("execute", 'create schema if not exists "marts"'),
-        ("execute", 'create table "marts"."events" (\n    "message_id" VARCHAR(64),\n    "title" VARCHAR(384),\n'
-                    '    "event_at" TIMESTAMP,\n    "tags" SUPER,\n    "ymd" VARCHAR(64)\n)\n'
-                    'diststyle key\ndistkey ("message_id")\ncompound sortkey ("ymd")'),
+        # key VARCHARs get KEY_VARCHAR bytes; every VARCHAR an explicit encoding (RAW on the sort key)
+        ("execute", 'create table "marts"."events" (\n    "message_id" VARCHAR(256) encode zstd,\n'
+                    '    "title" VARCHAR(384) encode zstd,\n    "event_at" TIMESTAMP,\n    "tags" SUPER,\n'
+                    '    "ymd" VARCHAR(256) encode raw\n)\ndiststyle key\ndistkey ("message_id")\ncompound sortkey ("ymd")'),
         ("batch", BATCH),
         ("execute", RECONCILE),
     ]
@@ -126,7 +127,8 @@ def test_copy_reads_parquet_with_int64_timestamps_nested_columns_and_every_row(f
     _answer_reconciliation(fake)
     _loader(fake, s3).load(_job(), DIST)
     (seen,) = fake.copied  # what was under the COPY's prefix when the batch arrived
-    assert seen["uri"] == f"s3://{BUCKET}/{PREFIX}" and list(seen["objects"]) == [f"{PREFIX}part-00000.parquet"]
+    # the COPY reads the load's manifest, which lists exactly the file this load wrote
+    assert seen["uri"] == f"s3://{BUCKET}/{PREFIX}manifest" and list(seen["objects"]) == [f"{PREFIX}part-00000.parquet"]
     body = pa.BufferReader(seen["objects"][f"{PREFIX}part-00000.parquet"])
     meta = pq.ParquetFile(body).metadata
     event_at = meta.schema.column(meta.schema.names.index("event_at"))
@@ -155,7 +157,9 @@ def test_an_existing_table_is_evolved_by_single_statements_before_the_batch(fake
     _answer_reconciliation(fake)
     _loader(fake, s3).load(_job(score=[1.5, 2.5, None]), DIST)
     cols = COLUMNS.replace('"tags", ', '"tags", "score", ')
-    assert fake.statements()[1:4] == [
+    assert fake.statements()[1][1].startswith("select column_name, encoding, distkey, sortkey, remarks from "
+                                              "svv_redshift_columns")  # an ALTER Redshift would refuse is not sent
+    assert fake.statements()[2:5] == [
         ("execute", 'alter table "marts"."events" alter column "title" type VARCHAR(384)'),
         ("execute", 'alter table "marts"."events" add column "score" DOUBLE PRECISION'),
         ("batch", [BATCH[0].replace('"tags" SUPER, ', '"tags" SUPER, "score" DOUBLE PRECISION, '),
@@ -187,7 +191,7 @@ def test_a_failed_copy_rolls_back_and_reports_the_load_error_detail(fake, s3) ->
     assert "from sys_load_error_detail where query_id = :query_id" in lookup["Sql"]
     assert lookup["Parameters"] == [{"name": "query_id", "value": str(copy_query_id)}]
     assert not any("count(*)" in s for op, s in fake.statements() if op == "execute")  # no reconciliation
-    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 1  # kept for the post-mortem
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 2  # file and manifest kept for the post-mortem
 
 
 def fake_describe_subs(fake: FakeRedshiftDataApi) -> list[dict[str, Any]]:
@@ -201,7 +205,7 @@ def test_reconciliation_catches_a_row_missing_in_redshift(fake, s3) -> None:
     assert not result.reconciled
     bad = [c for c in result.checks if not c.reconciled]
     assert [(c.partition, c.rows, c.warehouse_rows) for c in bad] == [("ymd=2023-11-08", 2, 1)]
-    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 1  # kept for the post-mortem
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 2  # file and manifest kept for the post-mortem
 
 
 def test_a_day_without_rows_deletes_the_partitions_and_stages_nothing(fake, s3) -> None:
@@ -261,7 +265,7 @@ def test_a_cancelled_statement_that_never_ends_is_reported_as_unknown_and_safe_t
         loader.load(_job(), DIST)
     assert "unknown" in str(err.value) and "safe to repeat" in str(err.value)
     assert "rolled back" not in str(err.value)
-    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 1  # kept
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] == 2  # file and manifest kept
 
 
 def test_a_failure_after_the_commit_says_the_rows_were_loaded(fake, s3) -> None:
@@ -307,6 +311,13 @@ def test_staging_and_connection_settings_are_validated_before_any_call(monkeypat
     assert (staging.bucket, staging.prefix) == ("seglog-staging", "loads")
     with pytest.raises(ConfigError, match="exactly one of REDSHIFT_WORKGROUP"):
         Connection.from_env()
+    monkeypatch.setenv("REDSHIFT_WORKGROUP", "seglog-wg")  # Serverless: the loader's own user, through its secret
+    with pytest.raises(ConfigError, match="Serverless needs REDSHIFT_SECRET_ARN"):
+        Connection.from_env()
+    monkeypatch.setenv("REDSHIFT_SECRET_ARN", "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:dbt_loader")
+    assert Connection.from_env().args()["SecretArn"].endswith(":secret:dbt_loader")
+    monkeypatch.delenv("REDSHIFT_WORKGROUP")
+    monkeypatch.delenv("REDSHIFT_SECRET_ARN")
     monkeypatch.setenv("REDSHIFT_CLUSTER_ID", "analytics-cluster")
     with pytest.raises(ConfigError, match="REDSHIFT_SECRET_ARN .* or\\s+REDSHIFT_USER"):
         Connection.from_env()
@@ -330,3 +341,187 @@ def test_a_composite_grain_is_checksummed_in_redshift_sql_with_the_same_key_text
         f'select cast("ymd" as varchar), count(*), coalesce(sum(strtol(substring(md5({text}), 1, 8), 16)), 0) '
         'from "marts"."grain" where "ymd" in (:p0) group by 1')
     assert job.expected() == {"ymd=2023-11-08": (1, md5_32("2023-11-08|web|true|0|2023-11-05"))}
+
+
+# -- Through the Redshift stand-in (fakes/redshift_semantics.py): what a real cluster would do ------------------
+
+@pytest.fixture
+def standin(redshift: Any, s3: Any) -> Iterator[FakeRedshiftDataApi]:
+    server = FakeRedshiftDataApi(s3=s3, warehouse=redshift)
+    server.url = server.start()  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def _as_loader(standin: FakeRedshiftDataApi, s3: Any, secret_arn: str | None, load_id: str = "test-load"):
+    client = boto3.client("redshift-data", region_name="ap-northeast-2", endpoint_url=standin.url)  # type: ignore[attr-defined]
+    api = DataApi(client, Connection(database="analytics", workgroup="seglog-wg", secret_arn=secret_arn), FAST)
+    return RedshiftLoader(api, s3, Staging(BUCKET, "loads", ROLE), load_id=load_id)
+
+
+def _events(ymd: str, ids: list[str]) -> TableLoad:
+    data = pa.table({"message_id": ids, "title": ["t"] * len(ids), "ymd": [ymd] * len(ids)})
+    return TableLoad("events", "marts", "events", data, map_table(data, "redshift", key_column="message_id"),
+                     "ymd", [ymd], "string", ["message_id"])
+
+
+def _sql(redshift: Any, sql: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(**redshift.info, client_encoding="utf8", autocommit=True) as conn:
+        cur = conn.execute(sql)
+        return cur.fetchall() if cur.description else []
+
+
+def test_a_chunk_that_fails_reconciliation_does_not_load_twice_with_the_next(redshift, standin, s3,
+                                                                             monkeypatch) -> None:
+    """A backfill loads a model in chunks of dates with one loader (one load id). The first chunk
+    fails its reconciliation (the warehouse dropped a row) and keeps its staged files; the next chunk
+    must not COPY them again: each load stages under its own prefix and COPYs by manifest. (One row
+    per file here, so the first chunk leaves more files than the second overwrites.)"""
+    import seglog.loader.redshift as redshift_path
+
+    one_per_file = redshift_path.parquet_files
+    monkeypatch.setattr(redshift_path, "parquet_files", lambda table, rows_per_file=1: one_per_file(table, 1))
+    _as_loader(standin, s3, redshift.secret_arn, "first").load(_events("2023-11-06", ["z1"]), DIST)
+    _sql(redshift, "create function marts.lose_a_row() returns trigger language plpgsql as $$ begin "
+                   "if new.message_id like 'lost%' then return null; end if; return new; end $$")
+    _sql(redshift, "create trigger lose before insert on marts.events for each row execute function marts.lose_a_row()")
+    loader = _as_loader(standin, s3, redshift.secret_arn, "backfill")
+    first = loader.load(_events("2023-11-07", ["lost1", "a1"]), DIST)
+    assert not first.reconciled  # its files stay for the post-mortem
+    second = loader.load(_events("2023-11-08", ["b1"]), DIST)
+    assert second.reconciled
+    assert _sql(redshift, "select ymd, message_id from marts.events order by 1, 2") == [
+        ("2023-11-06", "z1"), ("2023-11-07", "a1"), ("2023-11-08", "b1")]  # a1 once
+
+
+def test_a_load_refuses_a_staging_prefix_that_already_holds_files(redshift, standin, s3) -> None:
+    loader = _as_loader(standin, s3, redshift.secret_arn, "busy")
+    job = _events("2023-11-07", ["a1"])
+    prefix = loader.staging_prefix(job)
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}part-00000.parquet", Body=b"someone else's")
+    with pytest.raises(LoadError, match="already holds files"):
+        loader.load(job, DIST)
+    assert not _sql(redshift, "select 1 from svv_columns where table_name = 'events'")  # nothing ran
+
+
+OLD_DDL = ('create table "marts"."keyed" ("message_id" VARCHAR(64), "title" VARCHAR(64), "ymd" VARCHAR(64)) '
+           'diststyle key distkey ("message_id") compound sortkey ("ymd")')
+
+
+def _keyed(ymd: str, ids: list[str], title: str = "t") -> TableLoad:
+    data = pa.table({"message_id": ids, "title": [title] * len(ids), "ymd": [ymd] * len(ids)})
+    return TableLoad("keyed", "marts", "keyed", data, map_table(data, "redshift", key_column="message_id"),
+                     "ymd", [ymd], "string", ["message_id"])
+
+
+def _old_table(redshift: Any, standin: FakeRedshiftDataApi, s3: Any) -> RedshiftLoader:
+    """marts.keyed as an earlier loader made it (a 64-byte distribution key), with a row, an explicit
+    grant to BI and comments."""
+    loader = _as_loader(standin, s3, redshift.secret_arn)
+    loader.api.execute('create schema if not exists "marts"')
+    loader.api.execute(OLD_DDL)
+    loader.load(_keyed("2023-11-07", ["short-id"]), DIST)
+    _sql(redshift, "do $$ begin if not exists (select from pg_roles where rolname = 'bi_reader') then "
+                   "create role bi_reader; end if; end $$")
+    _sql(redshift, "grant usage on schema marts to bi_reader")
+    _sql(redshift, "grant select on marts.keyed to bi_reader")
+    _sql(redshift, "comment on table marts.keyed is 'one row per event'")
+    _sql(redshift, "comment on column marts.keyed.message_id is 'Segment messageId'")
+    return loader
+
+
+def test_a_key_column_too_narrow_for_a_long_id_is_rebuilt_in_one_transaction(redshift, standin, s3) -> None:
+    """Redshift refuses ALTER COLUMN TYPE on a distribution-key column: the loader sees that in the
+    catalog and rebuilds the table (new table, insert-select, swap) in one batch, keeping the rows,
+    the keys, the grants and the comments."""
+    loader = _old_table(redshift, standin, s3)
+    long_id = "x" * 100  # over 64 bytes
+    result = loader.load(_keyed("2023-11-08", [long_id]), DIST)
+    assert result.reconciled
+    assert _sql(redshift, "select message_id from marts.keyed order by 1") == [("short-id",), (long_id,)]
+    assert _sql(redshift, "select column_name, data_type, distkey, sortkey from svv_redshift_columns where "
+                          "table_name = 'keyed' order by ordinal_position") == [
+        ("message_id", "character varying(256)", True, 0), ("title", "character varying(64)", False, 0),
+        ("ymd", "character varying(256)", False, 1)]
+    assert _sql(redshift, "select has_table_privilege('bi_reader', 'marts.keyed', 'select'), "
+                          "obj_description('marts.keyed'::regclass), col_description('marts.keyed'::regclass, 1), "
+                          "pg_get_userbyid(relowner) from pg_class where oid = 'marts.keyed'::regclass") == [
+        (True, "one row per event", "Segment messageId", "dbt_loader")]
+    assert not _sql(redshift, "select relname from pg_class where relname like 'keyed%' and relname <> 'keyed'")
+
+
+def test_a_column_redshift_encoded_bytedict_is_rebuilt_not_altered(redshift, standin, s3) -> None:
+    loader = _old_table(redshift, standin, s3)
+    redshift.chose_encoding("marts", "keyed", "title", "bytedict")  # automatic encoding's choice
+    loader.load(_keyed("2023-11-08", ["id-2"], title="긴 제목" * 20), DIST)
+    assert _sql(redshift, "select count(*) from marts.keyed") == [(2,)]
+    assert _sql(redshift, "select data_type, encoding from svv_redshift_columns where table_name = 'keyed' and "
+                          "column_name = 'title'") == [("character varying(256)", "zstd")]
+
+
+def test_a_rebuild_a_bound_view_blocks_stops_with_the_instruction_and_keeps_the_rows(redshift, standin, s3) -> None:
+    loader = _old_table(redshift, standin, s3)
+    _sql(redshift, "create view marts.keyed_ids as select message_id from marts.keyed")
+    with pytest.raises(LoadError) as err:
+        loader.load(_keyed("2023-11-08", ["y" * 100]), DIST)
+    assert "WITH NO SCHEMA BINDING" in str(err.value) and "previous rows are intact" in str(err.value)
+    assert _sql(redshift, "select message_id from marts.keyed_ids") == [("short-id",)]
+
+
+def test_bi_can_read_a_table_the_loader_creates_as_its_own_user(redshift, standin, s3) -> None:
+    """The loader connects as dbt_loader through its secret, so the default privileges of
+    docs/security.md reach a table its first load creates. As the IAM identity's own user
+    (Serverless without a secret) BI could not read it: the reason the secret is required."""
+    from test_secrets import _grants_sql
+
+    _sql(redshift, "create schema if not exists marts")
+    _sql(redshift, "create schema if not exists snapshots")
+    _sql(redshift, "grant create, usage on schema marts, snapshots to dbt_loader")
+    for statement in _grants_sql():  # as documented; the group renamed, as roles are shared by the whole server
+        statement = statement.replace("bi_readonly", "bi_readonly_rs")
+        if statement.startswith("CREATE GROUP"):
+            statement = ("do $$ begin if not exists (select from pg_roles where rolname = 'bi_readonly_rs') then "
+                         "create group bi_readonly_rs; end if; end $$")
+        _sql(redshift, statement)
+    _sql(redshift, "do $$ begin if not exists (select from pg_roles where rolname = 'bi_looker_rs') then "
+                   "create user bi_looker_rs in group bi_readonly_rs; end if; end $$")
+    _as_loader(standin, s3, redshift.secret_arn).load(_events("2023-11-08", ["m1"]), DIST)
+    assert _sql(redshift, "select pg_get_userbyid(relowner), has_table_privilege('bi_looker_rs', 'marts.events', "
+                          "'select') from pg_class where oid = 'marts.events'::regclass") == [("dbt_loader", True)]
+    redshift.user_for({})  # Serverless makes the IAM identity's user on its first statement
+    _sql(redshift, f'grant create on database {redshift.dbname} to "{redshift.iam_user}"')
+    _sql(redshift, f'grant create, usage on schema marts to "{redshift.iam_user}"')
+    as_iam = _keyed("2023-11-08", ["k1"])
+    _as_loader(standin, s3, None, "iam").load(as_iam, {})
+    assert _sql(redshift, "select has_table_privilege('bi_looker_rs', 'marts.keyed', 'select')") == [(False,)]
+
+
+def test_reconcile_counts_a_table_redshift_does_not_have_as_absent(redshift, standin, s3) -> None:
+    """`seglog reconcile --target redshift` before a model was ever loaded: 0 rows, marked absent, no traceback."""
+    from seglog.loader.recount import compare, count_redshift
+    from seglog.loader.source import Model
+
+    loader = _as_loader(standin, s3, redshift.secret_arn)
+    loader.load(_events("2023-11-08", ["m1", "m2"]), DIST)
+    models = {"events": Model("events", "marts", "events", "ymd"), "keyed": Model("keyed", "marts", "keyed", "ymd")}
+    spark = {"models": {"events": {"2023-11-08": 2}, "keyed": {"2023-11-08": 1}}}
+    counts = compare(spark, models, lambda m, v: count_redshift(loader.api, m, v))
+    assert [(c.model, c.spark, c.warehouse, c.ok, c.absent) for c in counts] == [
+        ("events", 2, 2, True, False), ("keyed", 1, 0, False, True)]
+
+
+def test_a_rebuild_gives_back_more_comments_than_one_batch_holds(redshift, standin, s3) -> None:
+    """A batch holds at most 40 statements: the swap goes first, the rest of the comments just after."""
+    wide = [f'"c{i:02d}" VARCHAR(64)' for i in range(45)]
+    loader = _as_loader(standin, s3, redshift.secret_arn)
+    loader.api.execute('create schema if not exists "marts"')
+    loader.api.execute(f'create table "marts"."keyed" ("message_id" VARCHAR(64), "title" VARCHAR(64), '
+                       f'"ymd" VARCHAR(64), {", ".join(wide)}) diststyle key distkey ("message_id")')
+    for i in range(45):
+        _sql(redshift, f"comment on column marts.keyed.c{i:02d} is 'column {i}'")
+    loader.load(_keyed("2023-11-08", ["z" * 100]), DIST)
+    assert _sql(redshift, "select count(*) from svv_redshift_columns where table_name = 'keyed' and "
+                          "remarks like 'column %'") == [(45,)]
+    assert max(len(b["Sqls"]) for b in standin.ops("BatchExecuteStatement")) <= 40

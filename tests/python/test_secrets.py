@@ -110,7 +110,8 @@ def test_the_documented_bi_grants_let_bi_read_and_nothing_else(pg) -> None:
     statements = _grants_sql()
     assert any("ALTER DEFAULT PRIVILEGES" in s for s in statements)
     with psycopg.connect(**pg, autocommit=True) as conn:
-        conn.execute("create role dbt_loader")
+        if not conn.execute("select 1 from pg_roles where rolname = 'dbt_loader'").fetchone():  # roles are per server
+            conn.execute("create role dbt_loader")
         for schema in ("marts", "snapshots"):
             conn.execute(f"create schema if not exists {schema}")
             conn.execute(f"grant usage, create on schema {schema} to dbt_loader")

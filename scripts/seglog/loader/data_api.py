@@ -6,9 +6,10 @@ DescribeStatement says when it is done. We poll with a growing interval up to a 
 the deadline the statement is cancelled (a cancelled batch rolls back) and the error says so.
 boto3 finds the endpoint and credentials the usual way (``AWS_ENDPOINT_URL_REDSHIFT_DATA`` points
 it at a local fake in the tests; IAM role credentials in production). Connection: a Redshift
-Serverless workgroup (``REDSHIFT_WORKGROUP``) or a provisioned cluster (``REDSHIFT_CLUSTER_ID``)
-with a Secrets Manager secret (``REDSHIFT_SECRET_ARN``) or temporary credentials for a database
-user (``REDSHIFT_USER``).
+Serverless workgroup (``REDSHIFT_WORKGROUP``) with the Secrets Manager secret of the loader's
+database user ``dbt_loader`` (``REDSHIFT_SECRET_ARN``, required: the tables must belong to
+dbt_loader, whose default privileges let BI read them), or a provisioned cluster
+(``REDSHIFT_CLUSTER_ID``) with that secret or temporary credentials for ``REDSHIFT_USER``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class Connection:
         if bool(self.workgroup) == bool(self.cluster_id):
             raise ConfigError("set exactly one of REDSHIFT_WORKGROUP (Redshift Serverless) or REDSHIFT_CLUSTER_ID "
                               "(a provisioned cluster) for the Redshift Data API")
+        if self.workgroup and not self.secret_arn:
+            raise ConfigError("Redshift Serverless needs REDSHIFT_SECRET_ARN, the Secrets Manager secret of the loader's "
+                              "database user (dbt_loader): without it the Data API runs as the IAM identity's own "
+                              "user (IAMR:<role>), whose tables miss dbt_loader's default privileges, so BI could not "
+                              "read them (docs/security.md)")
         if self.cluster_id and not (self.secret_arn or self.db_user):
             raise ConfigError("a provisioned cluster needs REDSHIFT_SECRET_ARN (a Secrets Manager secret) or "
                               "REDSHIFT_USER (temporary credentials for that database user)")

@@ -9,7 +9,7 @@ do. Columns the warehouse has and the data lacks are kept (loaded as NULL).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .redshift_types import ColumnType
@@ -23,17 +23,51 @@ class DdlError(ValueError):
     """A change the loader refuses to make; the message says what to do instead."""
 
 
+MAX_IDENTIFIER_BYTES = 127  # Redshift's limit (r_names.html); PostgreSQL's is 63, and the local path stays below
+
+
 def quote(name: str) -> str:
     """A validated, quoted identifier (model and column names come from dbt, but never trust them into SQL)."""
     if not IDENTIFIER.fullmatch(name):
         raise DdlError(f"{name!r} is not a plain lower-case identifier; rename it in the model")
+    if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+        raise DdlError(f"{name[:40]!r}… is {len(name.encode())} bytes; Redshift's names are at most "
+                       f"{MAX_IDENTIFIER_BYTES} bytes: give the model a shorter alias or the column a shorter name")
     return f'"{name}"'
+
+
+def encoding(column: ColumnType, sortkey: list[str]) -> str:
+    """Redshift: an explicit ENCODE on every VARCHAR, so automatic encoding never gives one an
+    encoding (BYTEDICT, RUNLENGTH, TEXT255, TEXT32K) that ALTER COLUMN TYPE refuses; RAW on a sort
+    key, ZSTD otherwise. (Any explicit ENCODE turns the table's ENCODE AUTO off; the other columns
+    get Redshift's defaults, AZ64 or RAW, r_CREATE_TABLE_NEW.html.)"""
+    if column.varchar_length is None:
+        return ""
+    return " encode raw" if column.name in sortkey else " encode zstd"
+
+
+KEY_VARCHAR = 256  # bytes: the least a distribution- or sort-key VARCHAR is created with (meta.redshift.key_varchar)
+
+
+def with_key_floor(columns: list[ColumnType], dist: dict[str, Any]) -> list[ColumnType]:
+    """Distribution- and sort-key VARCHARs sized at least ``meta.redshift.key_varchar`` (default
+    KEY_VARCHAR) bytes: Redshift cannot widen a key column later without rebuilding the table, so
+    a key gets room from the start (a Segment id is a 36-byte UUID, but a userId may be an e-mail)."""
+    floor = int(dist.get("key_varchar") or KEY_VARCHAR)
+    keys = {str(k) for k in [dist.get("distkey"), *(dist.get("sortkey") or [])] if k}
+    return [replace(c, sql_type=f"VARCHAR({floor})")
+            if c.name in keys and c.varchar_length is not None and c.varchar_length < floor else c for c in columns]
 
 
 def create_table(schema: str, table: str, columns: list[ColumnType], dialect: str = "redshift",
                  dist: dict[str, Any] | None = None) -> str:
-    """CREATE TABLE for the columns; Redshift gets the model meta's DISTSTYLE/DISTKEY/SORTKEY."""
-    body = ",\n".join(f"    {quote(c.name)} {c.sql_type}" for c in columns)
+    """CREATE TABLE for the columns; Redshift gets the model meta's DISTSTYLE/DISTKEY/SORTKEY, key
+    VARCHARs of at least KEY_VARCHAR bytes and explicit VARCHAR encodings."""
+    sortkey = list((dist or {}).get("sortkey") or [])
+    if dialect == "redshift":
+        columns = with_key_floor(columns, dist or {})
+    enc = (lambda c: encoding(c, sortkey)) if dialect == "redshift" else (lambda c: "")
+    body = ",\n".join(f"    {quote(c.name)} {c.sql_type}{enc(c)}" for c in columns)
     sql = f"create table {quote(schema)}.{quote(table)} (\n{body}\n)"
     if dialect == "redshift" and dist:
         sql += _distribution(dist, {c.name for c in columns})
@@ -83,6 +117,7 @@ class Evolution:
 
     widen: list[str] = field(default_factory=list)  # ALTER … TYPE VARCHAR(n): outside the load transaction
     add: list[str] = field(default_factory=list)  # ALTER … ADD COLUMN
+    widened: list[tuple[str, str]] = field(default_factory=list)  # (column, its new type), one per widen
 
     @property
     def statements(self) -> list[str]:
@@ -94,7 +129,8 @@ def _varchar(t: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def evolve(schema: str, table: str, existing: dict[str, str], columns: list[ColumnType]) -> Evolution:
+def evolve(schema: str, table: str, existing: dict[str, str], columns: list[ColumnType],
+           dialect: str = "postgres") -> Evolution:
     """The ALTERs that make ``existing`` (column -> normalized type) take ``columns``; raises
     DdlError for a narrowing or incompatible change, before anything is altered."""
     out = Evolution()
@@ -103,7 +139,8 @@ def evolve(schema: str, table: str, existing: dict[str, str], columns: list[Colu
     for col in columns:
         have = existing.get(col.name)
         if have is None:
-            out.add.append(f"alter table {target} add column {quote(col.name)} {col.sql_type}")
+            enc = encoding(col, []) if dialect == "redshift" else ""
+            out.add.append(f"alter table {target} add column {quote(col.name)} {col.sql_type}{enc}")
             continue
         want = col.sql_type
         if have == want or (have, want) in FITS:
@@ -112,6 +149,7 @@ def evolve(schema: str, table: str, existing: dict[str, str], columns: list[Colu
         if have_len is not None and want_len is not None:
             if want_len > have_len:
                 out.widen.append(f"alter table {target} alter column {quote(col.name)} type VARCHAR({want_len})")
+                out.widened.append((col.name, f"VARCHAR({want_len})"))
             continue  # a wider existing VARCHAR takes the shorter values as they are
         refused.append(f"{col.name}: the warehouse has {have}, the data needs {want}")
     if refused:

@@ -47,6 +47,7 @@ class LoadResult:
     seconds: float
     checks: list[PartitionCheck] = field(default_factory=list)
     no_rows_yet: bool = False  # Spark's table has never had a row: created in the warehouse, nothing loaded
+    warnings: list[str] = field(default_factory=list)  # what the load did not change and someone should
 
     @property
     def reconciled(self) -> bool:
@@ -57,11 +58,11 @@ class LoadResult:
         """One model's result from the results of its chunks of partitions."""
         return cls(parts[0].model, parts[0].target, sum(p.rows for p in parts), sum(p.bytes for p in parts),
                    sum(p.seconds for p in parts), [c for p in parts for c in p.checks],
-                   all(p.no_rows_yet for p in parts))
+                   all(p.no_rows_yet for p in parts), list(dict.fromkeys(w for p in parts for w in p.warnings)))
 
     def as_json(self) -> dict[str, Any]:
         return {"model": self.model, "target": self.target, "rows": self.rows, "bytes": self.bytes,
-                "seconds": round(self.seconds, 3), "reconciled": self.reconciled, "no_rows_yet": self.no_rows_yet,
+                "seconds": round(self.seconds, 3), "reconciled": self.reconciled, "no_rows_yet": self.no_rows_yet, "warnings": self.warnings,
                 "partitions": [dict(asdict(c), reconciled=c.reconciled) for c in self.checks]}
 
 

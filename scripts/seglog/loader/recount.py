@@ -25,6 +25,7 @@ class Count:
     spark: int
     warehouse: int
     no_rows_yet: bool = False  # Spark's table has never had a row (the job's row_counts.json says so): a warning
+    absent: bool = False  # the warehouse has no such table (never loaded): counted as 0 rows
 
     @property
     def ok(self) -> bool:
@@ -60,26 +61,33 @@ def count_sql(model: Model, values: list[str], placeholder: Callable[[int], str]
     return f"select {text}, count(*) from {target} where {part} in ({in_list}) group by 1"
 
 
-def count_postgres(conninfo: dict[str, Any], model: Model, values: list[str]) -> dict[str, int]:
+def count_postgres(conninfo: dict[str, Any], model: Model, values: list[str]) -> dict[str, int] | None:
+    """Rows per partition in PostgreSQL; None when the table does not exist."""
     import psycopg
 
     with psycopg.connect(**conninfo) as conn:
         if not conn.execute("select to_regclass(%s)", (f"{quote(model.schema)}.{quote(model.table)}",)).fetchone()[0]:
-            return {}
+            return None
         rows = conn.execute(count_sql(model, values, lambda i: "%s"), values if model.partition else ()).fetchall()
     return {str(v): int(n) for v, n in rows}
 
 
-def count_redshift(api: Any, model: Model, values: list[str]) -> dict[str, int]:
+def count_redshift(api: Any, model: Model, values: list[str]) -> dict[str, int] | None:
+    """Rows per partition in Redshift; None when the table does not exist (asked of the catalog first:
+    a count of a missing table is an error, not a zero)."""
+    exists = api.execute("select count(*) from svv_columns where table_schema = :schema and table_name = :table",
+                         {"schema": model.schema, "table": model.table})
+    if not exists or not int(exists[0][0]):
+        return None
     params = {f"p{i}": v for i, v in enumerate(values)} if model.partition else None
     rows = api.execute(count_sql(model, values, lambda i: f":p{i}"), params)
     return {str(v): int(n) for v, n in rows}
 
 
 def compare(expected: dict[str, Any], models: dict[str, Model],
-            count: Callable[[Model, list[str]], dict[str, int]]) -> list[Count]:
-    """Spark's counts against the warehouse's, per model and partition (a missing partition or
-    table counts 0 rows in the warehouse)."""
+            count: Callable[[Model, list[str]], dict[str, int] | None]) -> list[Count]:
+    """Spark's counts against the warehouse's, per model and partition (a missing partition counts
+    0 rows; a missing table too, marked ``absent``)."""
     out: list[Count] = []
     for name, partitions in sorted(expected["models"].items()):
         if name not in models:
@@ -89,5 +97,6 @@ def compare(expected: dict[str, Any], models: dict[str, Model],
         values = [] if model.partition is None else sorted(partitions)
         found = count(model, values)
         empty = name in expected.get("no_rows_yet", [])
-        out += [Count(name, part, int(n), found.get(part, 0), empty) for part, n in sorted(partitions.items())]
+        out += [Count(name, part, int(n), (found or {}).get(part, 0), empty, found is None)
+                for part, n in sorted(partitions.items())]
     return out

@@ -121,7 +121,7 @@ class RedshiftTarget:
         except Exception as exc:  # a dry run must work without AWS access: show the plan for a new table
             have, note = {}, [f"-- (the table's current columns could not be read: {exc.__class__.__name__}; "
                               "shown as a new table)"]
-        stage = self.loader.staging.uri(self.loader.staging.load_prefix(job, self.loader.load_id))
+        stage = self.loader.staging.uri(self.loader.staging_prefix(job) + "manifest")
         return note + ddl_statements(job, have, model.redshift) + [
             "-- then one transaction (Data API batch):"] + batch_statements(
             job, stage if job.data.num_rows else None, self.loader.staging.iam_role)
@@ -149,6 +149,9 @@ class Outcome:
                 f"for {self.owned[0]}..{self.owned[-1]}" if self.owned else f"nothing loaded into {self.target}")
         if empty:
             text += f"; warning: no rows yet in {', '.join(empty)} (the table is created, nothing to load)"
+        warned = [w for r in self.loaded for w in r.warnings]
+        if warned:
+            text += f"; {len(warned)} warning(s): " + " | ".join(warned)
         if bad:
             text += f"; NOT reconciled: {', '.join(bad)}"
         if self.failed:

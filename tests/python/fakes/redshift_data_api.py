@@ -30,6 +30,7 @@ from typing import Any
 
 PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 LITERAL = re.compile(r"'(?:[^']|'')*'")
+MANIFEST = re.compile(r"\smanifest\s*;?\s*$", re.I)
 COPY_FROM = re.compile(r"^\s*copy\s.*?\sfrom\s+'s3://([^/']+)/([^']*)'", re.I | re.S)
 
 
@@ -149,7 +150,7 @@ class FakeRedshiftDataApi:
                 stmt.failed_at, stmt.error = i, error
                 break
             if self.s3 is not None and (m := COPY_FROM.match(sql)):
-                self._read_copy_source(m.group(1), m.group(2))
+                self._read_copy_source(m.group(1), m.group(2), MANIFEST.search(sql) is not None)
         if stmt.failed_at is None and not batch:
             stmt.rows = next((rows for p, rows in self._answers if p.search(sqls[0])), [])
         self._statements[stmt.id] = stmt
@@ -168,7 +169,7 @@ class FakeRedshiftDataApi:
             return 400, {"__type": "ValidationException", "message": str(exc)}
         for sql in stmt.sqls:
             if self.s3 is not None and (m := COPY_FROM.match(sql)):
-                self._read_copy_source(m.group(1), m.group(2))
+                self._read_copy_source(m.group(1), m.group(2), MANIFEST.search(sql) is not None)
         outcome = self.warehouse.run(stmt.sqls, stmt.parameters or None, stmt.batch, user, stmt.query_ids,
                                      lambda sql: next((e for p, e in self._failures if p.search(sql)), None))
         stmt.failed_at, stmt.error = outcome.failed_at, outcome.error
@@ -178,9 +179,14 @@ class FakeRedshiftDataApi:
         self._statements[stmt.id] = stmt
         return 200, {"Id": stmt.id, "CreatedAt": time.time(), "Database": body.get("Database", "")}
 
-    def _read_copy_source(self, bucket: str, prefix: str) -> None:
-        listing = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-        objects = {o["Key"]: self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+    def _read_copy_source(self, bucket: str, prefix: str, manifest: bool) -> None:
+        """What COPY would read: the files a manifest lists, or every object under the prefix."""
+        if manifest:
+            listed = json.loads(self.s3.get_object(Bucket=bucket, Key=prefix)["Body"].read())["entries"]
+            keys = [(e["url"].split("/", 3)[2], e["url"].split("/", 3)[3]) for e in listed]
+        else:
+            keys = [(bucket, o["Key"]) for o in self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+        objects = {k: self.s3.get_object(Bucket=b, Key=k)["Body"].read() for b, k in keys}
         self.copied.append({"uri": f"s3://{bucket}/{prefix}", "objects": objects})
 
     def _execute(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import psycopg
-import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg import sql as pgsql
 
@@ -78,13 +77,27 @@ create or replace view public.svv_redshift_columns as
            a.attname::text as column_name, a.attnum::int as ordinal_position,
            case when ty.typname = 'jsonb' then 'super' else format_type(a.atttypid, a.atttypmod) end as data_type,
            coalesce(r.encoding, 'none') as encoding, coalesce(r.distkey, false) as distkey,
-           coalesce(r.sortkey, 0) as sortkey
+           coalesce(r.sortkey, 0) as sortkey, col_description(a.attrelid, a.attnum) as remarks
     from pg_attribute a join pg_class t on t.oid = a.attrelid join pg_namespace n on n.oid = t.relnamespace
     join pg_type ty on ty.oid = a.atttypid
     left join _redshift.column_attrs r on r.relid = a.attrelid and r.column_name = a.attname
     where a.attnum > 0 and not a.attisdropped and t.relkind = 'r'
       and n.nspname not in ('pg_catalog', 'information_schema', '_redshift') and n.nspname not like 'pg_temp%';
-grant select on public.svv_columns, public.svv_redshift_columns to public;
+create or replace view public.svv_redshift_tables as
+    select current_database()::text as database_name, n.nspname::text as schema_name, t.relname::text as table_name,
+           'TABLE'::text as table_type, obj_description(t.oid, 'pg_class') as remarks
+    from pg_class t join pg_namespace n on n.oid = t.relnamespace
+    where t.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema', '_redshift');
+create or replace view public.svv_redshift_schemas as
+    select current_database()::text as database_name, nspname::text as schema_name from pg_namespace;
+create or replace view public.svv_relation_privileges as
+    select p.table_schema::text as namespace_name, p.table_name::text as relation_name,
+           p.privilege_type::text as privilege_type, p.grantee::text as identity_name,
+           case when p.grantee = 'PUBLIC' then 'public' when r.rolcanlogin then 'user' else 'group' end
+               as identity_type
+    from information_schema.table_privileges p left join pg_roles r on r.rolname = p.grantee;
+grant select on public.svv_columns, public.svv_redshift_columns, public.svv_redshift_tables,
+    public.svv_redshift_schemas, public.svv_relation_privileges to public;
 grant create on schema public to public;  -- Redshift's default (PostgreSQL 15 revokes it)
 """
 
@@ -123,11 +136,6 @@ def _split_top(text: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
-
-
-def _qualified(name: str) -> tuple[str | None, str]:
-    parts = [p for p in re.findall(NAME, name)]
-    return (_unquote(parts[0]), _unquote(parts[1])) if len(parts) == 2 else (None, _unquote(parts[0]))
 
 
 def _pg_type(redshift_type: str) -> str:
@@ -262,7 +270,7 @@ class RedshiftOnPostgres:
             return [], False
         if head.startswith("truncate"):
             # r_TRUNCATE.html: "The TRUNCATE command commits the transaction in which it is run"
-            cur = conn.execute(sql)
+            conn.execute(sql)
             if in_block:
                 conn.commit()
             return [], False
@@ -281,7 +289,7 @@ class RedshiftOnPostgres:
             conn.execute(f"alter table {m.group(1)} add column {m.group(2)} {_pg_type(sql_type)}")
             self._record(conn, m.group(1), [(_unquote(m.group(2)), sql_type, encoding)], None, [])
             return [], False
-        cur = conn.execute(_parameters(_pg_type_in_ddl(sql), params), params or None)
+        cur = conn.execute(_parameters(sql, params), params or None)
         if cur.description is None:
             return [], False
         return [[_plain(v) for v in row] for row in cur.fetchall()], True
@@ -401,9 +409,8 @@ class RedshiftOnPostgres:
             log.execute("insert into sys_load_error_detail (query_id, file_name, line_number, column_name, "
                         "column_type, error_code, error_message) values (%s, %s, %s, %s, %s, %s, %s)",
                         (query_id, uri, line, column, column_type, code, message))
-        table = conn.execute("select 1").fetchone() and column
-        return RedshiftError(f"Load into table failed (column {table}). Check 'sys_load_error_detail' system table "
-                             "for details.")
+        return RedshiftError(f"Load into table failed (column {column}). Check 'sys_load_error_detail' system "
+                             "table for details.")
 
     def _prefix_files(self, bucket: str, prefix: str) -> list[tuple[str, bytes]]:
         """r_COPY.html, FROM 's3://…': "loads every file whose key begins with the prefix"."""
@@ -458,10 +465,6 @@ def _closing(text: str, start: int) -> int:
 def _column_encoding(definition: str) -> tuple[str, str | None]:
     m = re.match(r"^(.*?)\s+encode\s+(\w+)\s*$", definition.strip(), re.I | re.S)
     return (m.group(1).strip(), m.group(2).lower()) if m else (definition.strip(), None)
-
-
-def _pg_type_in_ddl(sql: str) -> str:
-    return sql
 
 
 def _plain(value: Any) -> Any:

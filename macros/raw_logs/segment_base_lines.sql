@@ -28,7 +28,7 @@
   audit.segment_field_clashes); an id sent as a number keeps its decimal text and is listed
   too (see segment_parse_columns).
 -#}
-{% macro segment_base_lines(table_name) %}
+{% macro segment_base_lines(table_name, glob=none, create_view=true) %}
 {%- set p = segment_parse_columns(table_name, 'parse_text') -%}
 {#- Why a line cannot be an event at all (null when it can; the typed values are checked in
     `final`). A line Spark flagged that still parses as a JSON object only had a clash. -#}
@@ -49,7 +49,7 @@
 with
 
 raw_lines as (
-    {{ segment_raw_lines(table_name) }}
+    {{ segment_raw_lines(table_name, glob, create_view) }}
 ),
 
 located as (

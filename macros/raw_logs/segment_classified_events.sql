@@ -13,7 +13,7 @@ with
 
 events as (
     select *
-    from {{ base_relation }}
+    from ({{ segment_window_lines(base_relation) }})
     where reject_reason is null
 ),
 

@@ -20,14 +20,15 @@
   lists every file of the folders and sets aside, with a reason, each one that gave no line.
   (Spark SQL's `text.\`path\`` takes no options, hence the view.)
 -#}
-{% macro segment_raw_lines(table_name) %}
+{% macro segment_raw_lines(table_name, glob=none, create_view=true) %}
+    {%- set glob = glob or segment_folders_glob(table_name) -%}
     select *
     from (
         select
             value as raw_line,
             input_file_name() as file_name
         -- the comment names the folders the view reads (benchmarks/read_case.py reads it too)
-        from {{ segment_raw_view(table_name, 'text') }} /* folders: {{ segment_folders_glob(table_name) }} */
+        from {{ segment_raw_view(table_name, 'text', glob, create_view) }} /* folders: {{ glob }} */
     ) as listed
     -- the .gz files directly in a received-day folder, nothing in a folder below it
     where file_name rlike '{{ segment_file_pattern() }}'
@@ -71,16 +72,16 @@
     {{ return(v['segment_root'] ~ '/{' ~ ids | join(',') ~ '}/{' ~ folders | join(',') ~ '}') }}
 {% endmacro %}
 
-{#- A temporary view over the run's folders in `format` (text or binaryFile), created (again)
-    when a command queries (run, build, test, …), and its name. The vars that make up the path are validated
-    (macros/vars/validate_run_vars.sql), so it holds no quote. -#}
-{% macro segment_raw_view(table_name, format) %}
+{#- A temporary view over the run's folders (or `glob`, some of them) in `format` (text or
+    binaryFile), created (again) when a command queries (run, build, test, …), and its name. The
+    vars that make up the path are validated (macros/vars/validate_run_vars.sql), so it holds no quote. -#}
+{% macro segment_raw_view(table_name, format, glob=none, create_view=true) %}
     {%- set view = 'seglog_raw_' ~ format | lower ~ '__' ~ table_name -%}
     {#- Only for commands that query: compile, docs and sqlfluff's templater need no data. -#}
-    {%- if execute and flags.WHICH in ('run', 'build', 'test', 'show', 'retry', 'seed', 'snapshot') -%}
+    {%- if create_view and segment_queries_data() -%}
         {%- do run_query(
             "create or replace temporary view " ~ view ~ " using " ~ format
-            ~ " options (path '" ~ segment_folders_glob(table_name) ~ "', ignoreCorruptFiles 'true')") -%}
+            ~ " options (path '" ~ (glob or segment_folders_glob(table_name)) ~ "', ignoreCorruptFiles 'true')") -%}
     {%- endif -%}
     {{ return(view) }}
 {% endmacro %}
@@ -101,4 +102,10 @@
         {{ return(node.meta['source_keys']) }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("no table " ~ table_name ~ " in source segment") }}
+{% endmacro %}
+
+{#- True when this dbt command reads data (run, build, test, …): compile, docs and sqlfluff's
+    templater render the SQL without it. -#}
+{% macro segment_queries_data() %}
+    {{ return(execute and flags.WHICH in ('run', 'build', 'test', 'show', 'retry', 'seed', 'snapshot')) }}
 {% endmacro %}

@@ -23,7 +23,7 @@ lines as (
         message_id,
         file_name,
         field_clashes
-    from {{ ref('base_segment__web_app_lines') }}
+    from ({{ segment_window_lines(ref('base_segment__web_app_lines')) }})
     where reject_reason is null and size(field_clashes) > 0
     union all
     select
@@ -31,7 +31,7 @@ lines as (
         message_id,
         file_name,
         field_clashes
-    from {{ ref('base_segment__procedure_lines') }}
+    from ({{ segment_window_lines(ref('base_segment__procedure_lines')) }})
     where reject_reason is null and size(field_clashes) > 0
 ),
 

@@ -38,7 +38,7 @@ unioned as (
             `timestamp` as event_at_utc,
             raw_line,
             raw_line_base64
-        from {{ ref(model) }}
+        from ({{ segment_window_lines(ref(model)) }})
         where {{ condition }}
         {%- if not loop.last %}
             union all

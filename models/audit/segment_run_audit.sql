@@ -29,13 +29,13 @@ lines as (
         source_key,
         reject_reason,
         field_clashes
-    from {{ ref('base_segment__web_app_lines') }}
+    from ({{ segment_window_lines(ref('base_segment__web_app_lines')) }})
     union all
     select
         source_key,
         reject_reason,
         field_clashes
-    from {{ ref('base_segment__procedure_lines') }}
+    from ({{ segment_window_lines(ref('base_segment__procedure_lines')) }})
 ),
 
 events as (

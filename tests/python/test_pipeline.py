@@ -368,6 +368,73 @@ def test_dates_in_any_order_give_the_same_tables(spark, pipeline_root: Path) -> 
     assert _checksums(spark) == before
 
 
+LAYERS = ("staging.base_segment__web_app_lines", "staging.base_segment__procedure_lines")
+
+
+def _layer(spark) -> dict[tuple[str, str, str], tuple[str, int, int]]:
+    """The parsed layer: (table, source id, received day) -> (folder listing, rows, checksum of every column)."""
+    out = {}
+    for table in LAYERS:
+        for r in spark.sql(f"select source_id, cast(received_day as string) as day, min(folder_listing) as listing, "
+                           f"count(distinct folder_listing) as listings, count(*) as n, sum(xxhash64(*)) as h "
+                           f"from {table} group by source_id, received_day").collect():
+            assert r.listings == 1, (table, r.source_id, r.day)  # one parse per folder, never two mixed
+            out[(table, r.source_id, r.day)] = (r.listing, r.n, r.h)
+    return out
+
+
+def test_a_file_landing_in_a_parsed_folder_is_read_by_the_next_run_and_only_that_folder_is_parsed_again(
+        spark, pipeline_root: Path) -> None:
+    """The base lines models keep every folder parsed (the parsed layer); a run parses again only a
+    folder whose files changed. A file landing in folder 11-08 after the runs that read it: the
+    next run that reads that folder (11-10) stages its event, and only that folder's partition is
+    rewritten; the file removed again, the next run gives back the tables as they were."""
+    before, layer_before = _checksums(spark), _layer(spark)
+    web_lines = table_dir("staging", "base_segment__web_app_lines")
+    untouched = {p: p.stat().st_mtime_ns for p in web_lines.glob("source_id=*/received_day=*/*.parquet")
+                 if not (p.parent.parent.name == f"source_id={SOURCE_IDS['web']}" and p.parent.name == "received_day=2023-11-08")}
+    assert len(layer_before) >= 3 * 6 and untouched  # 3 sources, the folders the runs read (11-05..11-10 at least)
+    folder = pipeline_root / SOURCE_IDS["web"] / "1699401600000"  # received 2023-11-08 (UTC)
+    late = folder / "1699462800000.events-archiver-9.late-file.tests.gz"
+    # KST 2023-11-09 01:00, received 2023-11-08 16:00 UTC: the run for 11-10 owns 11-09 and reads folder 11-08
+    event = {"messageId": "late-file-1", "type": "track", "event": "Late File", "anonymousId": "a-late-file",
+             "timestamp": "2023-11-08T16:00:00Z", "receivedAt": "2023-11-08T16:00:05Z"}
+    late.write_bytes(gzip.compress(json.dumps(event).encode() + b"\n", mtime=0))
+    try:
+        _run(pipeline_root, "2023-11-10")
+        assert [r.ymd for r in spark.sql("select ymd from marts.segment_log where message_id = 'late-file-1'").collect()] == [
+            "2023-11-09"]
+        layer = _layer(spark)
+        assert {key for key in layer if layer[key] != layer_before.get(key)} == {
+            ("staging.base_segment__web_app_lines", SOURCE_IDS["web"], "2023-11-08")}
+        assert layer[("staging.base_segment__web_app_lines", SOURCE_IDS["web"], "2023-11-08")][1] == \
+            layer_before[("staging.base_segment__web_app_lines", SOURCE_IDS["web"], "2023-11-08")][1] + 1
+        assert {p: p.stat().st_mtime_ns for p in untouched} == untouched  # not parsed again, to the file
+    finally:
+        late.unlink()
+    _run(pipeline_root, "2023-11-10")  # a removed file changes the folder too
+    assert spark.sql("select count(*) from marts.segment_log where message_id = 'late-file-1'").first()[0] == 0
+    assert _layer(spark) == layer_before
+    after = _checksums(spark)
+    # every partition as it was; int_users keeps every user key ever seen (README "Data layout"), so the late user stays
+    assert {key for key in after if after[key] != before[key]} == {("intermediate.int_users", "*"), ("marts.dim_users", "*")}
+    assert spark.sql("select count(*) from marts.dim_users where user_key = 'a-late-file'").first()[0] == 1
+
+
+def test_the_parsed_layer_gives_the_tables_a_fresh_parse_gives(spark, pipeline_root: Path) -> None:
+    """The layer built run by run (11-06, 11-07, 11-08, reruns, 11-10 and the late file above)
+    against a fresh parse: the layer dropped, the run for 11-10 parses its folders again and every
+    table, and every folder it parsed, comes out the same."""
+    before, layer_before = _checksums(spark), _layer(spark)
+    for table in LAYERS:
+        spark.sql(f"drop table {table}")
+    _run(pipeline_root, "2023-11-10")
+    fresh = _layer(spark)
+    assert {day for _, _, day in fresh} == {"2023-11-08", "2023-11-09", "2023-11-10"}  # the folders of the run for 11-10
+    assert {key: layer_before[key] for key in fresh} == fresh
+    assert _checksums(spark) == before
+
+
 def test_the_audit_of_every_run_ties_out_with_an_independent_count(spark, pipeline_root: Path) -> None:
     """Each run's audit (11-06, 11-07, 11-08, 11-10: every step of this module) against the raw
     files counted in plain Python, including kept_aside: the events later than the window."""

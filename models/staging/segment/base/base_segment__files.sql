@@ -25,9 +25,9 @@ listed as (
 ),
 
 line_files as (
-    select file_name from {{ ref('base_segment__web_app_lines') }}
+    select file_name from ({{ segment_window_lines(ref('base_segment__web_app_lines')) }})
     union all
-    select file_name from {{ ref('base_segment__procedure_lines') }}
+    select file_name from ({{ segment_window_lines(ref('base_segment__procedure_lines')) }})
 ),
 
 lines_per_file as (

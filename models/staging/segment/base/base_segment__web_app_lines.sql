@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['source_id', 'received_day'],
+        pre_hook="{{ segment_layer_drop_stale('web_app_events') }}",
+    )
+}}
 -- depends_on: {{ source('segment', 'web_app_events') }}
 
-{{ segment_base_lines('web_app_events') }}
+{# The parsed layer: each raw line parsed once in its file's life (macro segment_parsed_lines). #}
+
+{{ segment_parsed_lines('web_app_events') }}

@@ -1218,6 +1218,30 @@ CASES: list[SpecCase] = [
         ),
         verdict="staged",
     ),
+    # Rule: README.md, "What quarantines a line": a call without a type is no event.
+    SpecCase(
+        id="drift-type-missing",
+        source="app",
+        page="drift",
+        line=(
+            '{"event":"Drift Checked","anonymousId":"spec-anon-drift",'
+            '"messageId":"spec-drift-type-missing","timestamp":"__TIMESTAMP__",'
+            '"sentAt":"__SENT_AT__","receivedAt":"__RECEIVED_AT__"}'
+        ),
+        verdict="missing_type",
+    ),
+    # Rule: README.md, "What quarantines a line": receivedAt present but not a time.
+    SpecCase(
+        id="drift-received-at-not-a-time",
+        source="procedure",
+        page="drift",
+        line=(
+            '{"type":"track","event":"Drift Checked","anonymousId":"spec-anon-drift",'
+            '"messageId":"spec-drift-received-at-not-a-time","timestamp":"__TIMESTAMP__",'
+            '"sentAt":"__SENT_AT__","receivedAt":"yesterday"}'
+        ),
+        verdict="invalid_received_at",
+    ),
 ]
 
 

@@ -52,6 +52,11 @@ def main(root: str, day: str, reps: int) -> dict[str, Any]:
     for view, glob in reads:
         spark.sql(f"create or replace temporary view {view} using text options (path '{glob}', ignoreCorruptFiles 'true')")
     globs = [glob for _, glob in reads]
+    # the settings the lines models run as a pre-hook (macro segment_reader_session), as compiled
+    settings = sorted({s for sql in sqls for s in re.findall(r"-- session: (set [^\n]+)", sql)})
+    assert settings, "the compiled lines models name no session setting (macro segment_reader_session)"
+    for statement in settings:
+        spark.sql(statement)
 
     def floor() -> dict[str, Any]:
         return {"lines": sum(spark.read.text(g).count() for g in globs)}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='insert_overwrite',
         partition_by=['source_id', 'received_day'],
-        pre_hook="{{ segment_layer_drop_stale('procedure_events') }}",
+        pre_hook=["{{ segment_reader_session() }}", "{{ segment_layer_drop_stale('procedure_events') }}"],
     )
 }}
 -- depends_on: {{ source('segment', 'procedure_events') }}

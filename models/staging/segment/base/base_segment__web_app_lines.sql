@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='insert_overwrite',
         partition_by=['source_id', 'received_day'],
-        pre_hook="{{ segment_layer_drop_stale('web_app_events') }}",
+        pre_hook=["{{ segment_reader_session() }}", "{{ segment_layer_drop_stale('web_app_events') }}"],
     )
 }}
 -- depends_on: {{ source('segment', 'web_app_events') }}

@@ -1,7 +1,5 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
         partition_by=['map_partition'],
     )
 }}

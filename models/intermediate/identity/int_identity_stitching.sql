@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', partition_by=none) }}
 
 {#-
   The identity map as of the run for date D: each anonymous id with the user id it stitches to.

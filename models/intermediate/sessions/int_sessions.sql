@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   One row per session that starts in the owned partitions (D-L..D): the shared session model
   of segment_log_session (Q02), sessions_daily (Q10), traffic_sources_daily (Q13) and

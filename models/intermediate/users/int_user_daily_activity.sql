@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   One row per user key and business date: the compact history that WAU/MAU (Q05), new vs
   returning (Q11), retention (Q12) and dim_users (Q18) read instead of scanning segment_log.

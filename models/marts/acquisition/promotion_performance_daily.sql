@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q15: impressions (event `Promotion Viewed`) and clicks (`Promotion Clicked`) of each
   promotion banner, from the procedure source; ctr = clicks / impressions, null when there

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q13: where sessions come from, by first touch (int_sessions): the first event's campaign
   (context.campaign) or, failing that, the utm values of properties.properties.search;

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q05: DAU, WAU and MAU for each owned date X: distinct user keys on X, over the 7 KST days
   X-6..X and over the 30 days X-29..X. Reads the daily activity of D-L-29..D only (a fixed

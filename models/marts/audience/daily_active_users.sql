@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q04: active users by platform and login state. A user counts as identified when the user
   key is a user id (the event's own, or its anonymous id stitched to one as of the run).

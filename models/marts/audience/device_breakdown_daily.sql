@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q17: sessions and users per device class, browser and locale, each session classified by its
   first event (macros/events/event_fields.sql: device_class, browser_name). So the sessions of

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q16: events and users per KST hour of each date, for a weekday x hour heatmap. Every hour
   0-23 of an owned date with any event has a row (zero when the hour had no event), so the

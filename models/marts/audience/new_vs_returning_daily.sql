@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q11: of the users active on a date, how many were seen for the first time ever that date
   (int_user_first_seen) and how many had been seen before. new_users + returning_users = users.

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q10: sessions per business date (the date of their first event) and platform (of their first
   event). Durations are whole seconds from the first to the last event; the median of an even

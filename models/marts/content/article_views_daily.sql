@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q07: views of community articles: page views whose page_name is 'ArticlesArticle'; the
   article id is the last segment of the page path (/community/articles/123 -> '123', a query

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#- Q09: clicks per button and its position on the page (events carrying properties.button.name). -#}
 
 with

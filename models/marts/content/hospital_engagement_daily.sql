@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q08: engagement per hospital. An event names a hospital through button_hospital_id,
   action_hospital_id or properties_hospital_id; an event naming one hospital twice counts once.

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q06: page views (page on web, screen on app) by page name and path. avg_seconds_on_page is
   the mean time from a page view to the next event of the same session, in whole seconds

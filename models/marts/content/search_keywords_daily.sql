@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Q14: what people search for. A search is
     - a web/app page view whose context.page.search carries ?q=, ?keyword= or ?query=;

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', partition_by=none) }}
 
 {#-
   Q18: who each user is, one row per user key (a user id, or an anonymous id never stitched

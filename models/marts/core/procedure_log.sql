@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#- Q03: events of the "procedure" source, deduplicated and flattened for BI. -#}
 
 with

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#- Q01: every web/app event of the day, deduplicated and flattened for BI. -#}
 
 with

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#- Q02: the sessions of the day (see int_sessions for how a session is formed). -#}
 
 with

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#-
   Web and app events of the run's owned partitions (D-L..D): one row per messageId (the
   earliest receivedAt of its copies), typed, renamed, with the KST calendar keys.

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['ymd'],
-    )
-}}
-
 {#- Procedure-source events of the run's owned partitions, deduplicated by messageId, typed and renamed. -#}
 
 with

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#-
   Every .gz file of the run's folders (D-L-1..D), from the listing, with the lines read from
   it. A file that gave no line is set aside (segment_quarantine, kind 'file', reason

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#-
   The guard against a day that has not landed. Every source must have readable files in the two
   folders that hold most of business day D: D-1 (from 15:00 UTC) and D (until 15:00 UTC).

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- depends_on: {{ ref('base_segment__landed_folders') }}
 
 {{ segment_classified_events(ref('base_segment__procedure_lines')) }}

@@ -1,7 +1,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='insert_overwrite',
         partition_by=['source_id', 'received_day'],
         pre_hook=["{{ segment_reader_session() }}", "{{ segment_layer_drop_stale('procedure_events') }}"],
     )

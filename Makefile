@@ -166,7 +166,7 @@ lock: ## Re-pin requirements.txt from requirements.in (in a scratch venv)
 	rm -rf .venv-lock
 
 # The EMR job's Python env (Python 3.11 itself + dbt + seglog, relocatable): rebuilt when the pinned
-# requirements or seglog's code change. For production, build it on Amazon Linux 2023 (README, EMR).
+# requirements or seglog's code change. For production, build it on Amazon Linux 2023 (docs/emr.md).
 EMR_ENV := target/emr/seglog-env.tar.gz
 $(EMR_ENV): requirements.txt pyproject.toml $(shell find scripts/seglog -name '*.py') | $(STAMP)
 	$(BIN)/seglog emr env --out $(EMR_ENV)

@@ -3,7 +3,7 @@ as one table and written as JSON + Markdown to benchmarks/results/.
 
     .venv/bin/python -m benchmarks [--cases read,daily,history,loader] [--scales 100k,1M] [--reps 3]
 
-Cases (README "Benchmarks" says what each measures and the targets):
+Cases (benchmarks/README.md says what each measures and the targets):
   jvm      the local Spark session's start on its own (part of every local run)
   read     typed read vs schema inference vs the decompress floor, one business day per scale
   daily    `dbt build` for one date (models, snapshot, data tests), per scale, cold (an empty

@@ -1,4 +1,4 @@
--- Q05 active_users_rolling (QUERIES.md Q05): DAU, WAU and MAU of one KST business date.
+-- Q05 active_users_rolling (docs/queries.md Q05): DAU, WAU and MAU of one KST business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
 -- Parameter: :'ymd' = the KST business date 'YYYY-MM-DD' (psql variable syntax:
@@ -6,7 +6,7 @@
 -- Reads: legacy_raw.web_app_events (one row per delivery; legacy/raw_tables.sql): the events of
 --   the 30 KST days ending on the date, and every event carrying both ids for the identity links.
 -- Returns every column of marts.active_users_rolling: one row, for the date.
--- Rules (QUERIES.md Q05, "User key"):
+-- Rules (docs/queries.md Q05, "User key"):
 --   * events deduplicated by messageId (earliest received_at); business date = KST date;
 --   * user key = the event's user_id, else the user id its anonymous id is stitched to (the
 --     earliest identify call carrying both ids, else the earliest event of any type carrying

@@ -1,4 +1,4 @@
--- Q07 article_views_daily (QUERIES.md Q07): the most read community articles of one KST
+-- Q07 article_views_daily (docs/queries.md Q07): the most read community articles of one KST
 -- business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   the identity links behind the user keys.
 -- Returns the columns of marts.article_views_daily, one row per (ymd, article_id): views,
 --   unique_readers.
--- Rules (QUERIES.md "Page view", "User key", Q07):
+-- Rules (docs/queries.md "Page view", "User key", Q07):
 --   * events deduplicated by messageId (earliest received_at);
 --   * an article view is a page view (`page` or `screen`) of the date whose page_name
 --     (properties.page.name, or the plain-string properties.page) is 'ArticlesArticle';

@@ -1,4 +1,4 @@
--- Q09 button_clicks_daily (QUERIES.md Q09): which buttons are clicked on one KST business date,
+-- Q09 button_clicks_daily (docs/queries.md Q09): which buttons are clicked on one KST business date,
 -- and where on the page.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   the identity links behind the user keys.
 -- Returns the columns of marts.button_clicks_daily, one row per (ymd, button_name,
 --   button_position): clicks, unique_users.
--- Rules (QUERIES.md Q09, Q01's button_name):
+-- Rules (docs/queries.md Q09, Q01's button_name):
 --   * events deduplicated by messageId (earliest received_at), of the date;
 --   * a click is an event carrying a (trimmed, non-empty) properties.button.name, whatever its
 --     type; button_name trimmed; button_position = properties.button.position, trimmed,

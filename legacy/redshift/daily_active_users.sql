@@ -1,4 +1,4 @@
--- Q04 daily_active_users (QUERIES.md Q04): how many users were active on one KST business
+-- Q04 daily_active_users (docs/queries.md Q04): how many users were active on one KST business
 -- date, by platform and login state.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -7,7 +7,7 @@
 -- Reads: legacy_raw.web_app_events (one row per delivery; legacy/raw_tables.sql): the date's
 --   events, and every event carrying both ids for the identity links.
 -- Returns every column of marts.daily_active_users, one row per (ymd, platform, is_identified).
--- Rules (QUERIES.md "User key"; README "Users and identity stitching"):
+-- Rules (docs/queries.md "User key"; docs/marts.md "Users and identity stitching"):
 --   * events deduplicated by messageId (earliest received_at); the business date is the KST
 --     date of "timestamp";
 --   * user key = the event's user_id, else the user id its anonymous id is stitched to (the

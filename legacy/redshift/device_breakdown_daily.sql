@@ -1,4 +1,4 @@
--- Q17 device_breakdown_daily (QUERIES.md Q17): users and sessions of one KST business date per
+-- Q17 device_breakdown_daily (docs/queries.md Q17): users and sessions of one KST business date per
 -- device class, browser and locale.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   sessions and identity links are derived from every event the table holds.
 -- Returns every column of marts.device_breakdown_daily, one row per (ymd, device_class,
 --   browser, locale).
--- Rules (QUERIES.md Q17, "Session", "User key"; the sessions as segment_log_session.sql, Q02):
+-- Rules (docs/queries.md Q17, "Session", "User key"; the sessions as segment_log_session.sql, Q02):
 --   * events deduplicated by messageId (earliest received_at); sessions of the date (the KST
 --     date of their first event), each classified by its first event (by "timestamp", then
 --     message_id), so the sessions of a date add up to sessions_daily's (Q10);

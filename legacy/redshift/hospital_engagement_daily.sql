@@ -1,4 +1,4 @@
--- Q08 hospital_engagement_daily (QUERIES.md Q08): which hospitals get clicks and actions on one
+-- Q08 hospital_engagement_daily (docs/queries.md Q08): which hospitals get clicks and actions on one
 -- KST business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   the identity links behind the user keys.
 -- Returns the columns of marts.hospital_engagement_daily, one row per (ymd, hospital_id):
 --   hospital_name, button_clicks, actions, page_views, unique_users.
--- Rules (QUERIES.md Q08, Q01's hospital columns):
+-- Rules (docs/queries.md Q08, Q01's hospital columns):
 --   * events deduplicated by messageId (earliest received_at), of the date;
 --   * an event names a hospital through the clicked button (properties.button.hospital[0], name
 --     [1]), the performed action (properties.action.hospital[0], name [1]) or the app's

@@ -1,4 +1,4 @@
--- Q16 hourly_traffic (QUERIES.md Q16): events and users per KST hour of one business date, for
+-- Q16 hourly_traffic (docs/queries.md Q16): events and users per KST hour of one business date, for
 -- a weekday x hour heatmap.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   events, and every event carrying both ids for the identity links.
 -- Returns every column of marts.hourly_traffic, one row per (ymd, hour): all 24 hours of a date
 --   with any event (zero events and users in an hour without any), none for a date without events.
--- Rules (QUERIES.md Q16, "User key"):
+-- Rules (docs/queries.md Q16, "User key"):
 --   * events deduplicated by messageId (earliest received_at); business date and hour = the
 --     KST wall clock of "timestamp" (hour 0-23);
 --   * weekday of the date: 1 = Sunday … 7 = Saturday (date_part('dow') is 0 = Sunday … 6);

@@ -1,4 +1,4 @@
--- Q11 new_vs_returning_daily (QUERIES.md Q11): of the users active on one KST business date,
+-- Q11 new_vs_returning_daily (docs/queries.md Q11): of the users active on one KST business date,
 -- how many were seen for the first time ever that date and how many had been seen before.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   to the end of the date (first-ever dates need the history before it), and every event
 --   carrying both ids for the identity links.
 -- Returns every column of marts.new_vs_returning_daily: one row, for the date.
--- Rules (QUERIES.md Q11, "User key"):
+-- Rules (docs/queries.md Q11, "User key"):
 --   * events deduplicated by messageId (earliest received_at); business date = KST date;
 --   * user key = the event's user_id, else the user id its anonymous id is stitched to (the
 --     earliest identify call carrying both ids, else the earliest event of any type carrying

@@ -1,4 +1,4 @@
--- Q06 page_views_daily (QUERIES.md Q06): which pages are viewed on one KST business date, how
+-- Q06 page_views_daily (docs/queries.md Q06): which pages are viewed on one KST business date, how
 -- often, by how many users and for how long.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   next event of a view's session may fall on the next date, and user keys use every identity link.
 -- Returns the columns of marts.page_views_daily, one row per (ymd, page_name, page_path):
 --   views, unique_viewers, avg_seconds_on_page.
--- Rules (QUERIES.md "Page view", "Session", "User key", Q06):
+-- Rules (docs/queries.md "Page view", "Session", "User key", Q06):
 --   * events deduplicated by messageId (earliest received_at);
 --   * a page view is a `page` (web) or `screen` (app) call of the date;
 --   * page_name = properties.page.name, or properties.page itself when older events send a plain

@@ -1,4 +1,4 @@
--- Q03 procedure_log (QUERIES.md Q03): the events of the "procedure" Segment source (its own
+-- Q03 procedure_log (docs/queries.md Q03): the events of the "procedure" Segment source (its own
 -- schema) of one KST business date, deduplicated by messageId and flattened for BI.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.

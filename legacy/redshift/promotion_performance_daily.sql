@@ -1,4 +1,4 @@
--- Q15 promotion_performance_daily (QUERIES.md Q15): impressions, clicks and CTR of each
+-- Q15 promotion_performance_daily (docs/queries.md Q15): impressions, clicks and CTR of each
 -- promotion banner on one KST business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   legacy/raw_tables.sql).
 -- Returns the columns of marts.promotion_performance_daily, one row per (ymd, promotion_id,
 --   creative, position): promotion_name, impressions, clicks, ctr.
--- Rules (QUERIES.md Q15, Q03's promotion columns):
+-- Rules (docs/queries.md Q15, Q03's promotion columns):
 --   * events deduplicated by messageId (earliest received_at), of the date;
 --   * impressions = `Promotion Viewed` events, clicks = `Promotion Clicked` events;
 --   * a banner is properties.{promotion_id, creative, position}, each trimmed, '(not set)' when

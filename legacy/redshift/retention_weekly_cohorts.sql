@@ -1,4 +1,4 @@
--- Q12 retention_weekly_cohorts (QUERIES.md Q12): of the users first seen in week W, how many
+-- Q12 retention_weekly_cohorts (docs/queries.md Q12): of the users first seen in week W, how many
 -- came back in week W+n (n = 0..12); the rows of the activity week that holds one KST date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -12,7 +12,7 @@
 --   carrying both ids for the identity links.
 -- Returns every column of marts.retention_weekly_cohorts, one row per (cohort_ywd, weeks_since)
 --   for the activity week: every cohort of the 12 weeks before it and of the week itself.
--- Rules (QUERIES.md Q12, "Calendar keys", "User key"):
+-- Rules (docs/queries.md Q12, "Calendar keys", "User key"):
 --   * events deduplicated by messageId (earliest received_at);
 --   * user key = the event's user_id, else the user id its anonymous id is stitched to (the
 --     earliest identify call carrying both ids, else the earliest event of any type carrying

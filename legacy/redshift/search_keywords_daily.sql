@@ -1,4 +1,4 @@
--- Q14 search_keywords_daily (QUERIES.md Q14): what people search for on one KST business date.
+-- Q14 search_keywords_daily (docs/queries.md Q14): what people search for on one KST business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events tables.
 -- Parameter: :'ymd' = the KST business date 'YYYY-MM-DD' (psql variable syntax:
@@ -9,7 +9,7 @@
 --   shim here: legacy/shim/redshift_shim.sql).
 -- Returns the columns of marts.search_keywords_daily, one row per (ymd, keyword): searches,
 --   unique_searchers.
--- Rules (QUERIES.md Q14, "Page view", "User key"):
+-- Rules (docs/queries.md Q14, "Page view", "User key"):
 --   * events of both sources deduplicated by messageId (earliest received_at), of the date;
 --   * a search is
 --       - a web/app page view (`page`, `screen`) or a procedure-source `page` call whose

@@ -1,4 +1,4 @@
--- Q01 segment_log (QUERIES.md Q01): every web/app event of one KST business date,
+-- Q01 segment_log (docs/queries.md Q01): every web/app event of one KST business date,
 -- deduplicated by messageId and flattened for BI.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -7,7 +7,7 @@
 -- Reads: legacy_raw.web_app_events (one row per delivery; JSON text in context/properties;
 --   legacy/raw_tables.sql). Returns every column of marts.segment_log, one row per message_id.
 -- Rules: duplicate deliveries of a messageId keep the earliest received_at; the business date
---   is the KST date of "timestamp"; calendar keys as QUERIES.md defines them; page_name from
+--   is the KST date of "timestamp"; calendar keys as docs/queries.md defines them; page_name from
 --   properties.page.name, or properties.page itself when older events send a plain string.
 
 with deliveries as (

@@ -1,4 +1,4 @@
--- Q02 segment_log_session (QUERIES.md Q02): the sessions of one KST business date.
+-- Q02 segment_log_session (docs/queries.md Q02): the sessions of one KST business date.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
 -- Parameter: :'ymd' = the KST business date 'YYYY-MM-DD' (psql variable syntax:
@@ -6,7 +6,7 @@
 -- Reads: legacy_raw.web_app_events (one row per delivery; legacy/raw_tables.sql), all of it:
 --   sessions and identity links are derived from every event the table holds.
 -- Returns every column of marts.segment_log_session, one row per session_id.
--- Rules (QUERIES.md "Session", "User key"; README "Sessions", "Users and identity stitching"):
+-- Rules (docs/queries.md "Session", "User key"; docs/marts.md "Sessions", "Users and identity stitching"):
 --   * events deduplicated by messageId (earliest received_at);
 --   * session key = anonymous_id, else user_id (events with neither are not sessionised);
 --   * a session = consecutive events of a key with no gap over 30 minutes (a gap of exactly

@@ -1,4 +1,4 @@
--- Q10 sessions_daily (QUERIES.md Q10): sessions, duration, depth and bounce rate of one KST
+-- Q10 sessions_daily (docs/queries.md Q10): sessions, duration, depth and bounce rate of one KST
 -- business date, per platform.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -7,7 +7,7 @@
 -- Reads: legacy_raw.web_app_events (one row per delivery; legacy/raw_tables.sql), all of it:
 --   sessions and identity links are derived from every event the table holds.
 -- Returns every column of marts.sessions_daily, one row per (ymd, platform).
--- Rules (QUERIES.md Q10, "Session", "User key"; the sessions as segment_log_session.sql, Q02):
+-- Rules (docs/queries.md Q10, "Session", "User key"; the sessions as segment_log_session.sql, Q02):
 --   * events deduplicated by messageId (earliest received_at);
 --   * session key = anonymous_id, else user_id (events with neither are not sessionised); a
 --     session = consecutive events of a key with no gap over 30 minutes (exactly 30 minutes

@@ -1,4 +1,4 @@
--- Q13 traffic_sources_daily (QUERIES.md Q13): where the sessions of one KST business date come
+-- Q13 traffic_sources_daily (docs/queries.md Q13): where the sessions of one KST business date come
 -- from — first-touch utm source / medium / campaign and the landing page's referrer domain.
 --
 -- Legacy Amazon Redshift SQL, as the analytics team ran it over the raw events table.
@@ -8,7 +8,7 @@
 --   sessions and identity links are derived from every event the table holds.
 -- Returns the columns of marts.traffic_sources_daily, one row per (ymd, utm_source, utm_medium,
 --   utm_campaign, referrer_domain): sessions, users.
--- Rules (QUERIES.md "Session", "User key", Q13; the sessions are Q02's):
+-- Rules (docs/queries.md "Session", "User key", Q13; the sessions are Q02's):
 --   * events deduplicated by messageId (earliest received_at); session key = anonymous_id, else
 --     user_id (events with neither are not sessionised); a session = consecutive events of a key
 --     with no gap over 30 minutes, in ("timestamp", message_id) order; it belongs to the KST

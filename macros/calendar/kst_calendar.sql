@@ -1,5 +1,5 @@
 {#-
-  KST calendar keys, exactly as the legacy Redshift queries define them (QUERIES.md).
+  KST calendar keys, exactly as the legacy Redshift queries define them (docs/queries.md).
   Spark runs with spark.sql.session.timeZone=UTC; timestamps are converted to Asia/Seoul
   explicitly. Each macro takes a UTC timestamp expression.
 

@@ -1,5 +1,5 @@
 {#-
-  Derived event fields shared by the marts, one macro per rule of QUERIES.md, so the rule is
+  Derived event fields shared by the marts, one macro per rule of docs/queries.md, so the rule is
   written once and unit-tested through the models that use it.
 -#}
 

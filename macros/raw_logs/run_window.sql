@@ -1,5 +1,5 @@
 {#-
-  The run's window (see README "Dates, windows and late data").
+  The run's window (see docs/data-layout.md "Dates, windows and late data").
 
   Business dates are KST; Segment's folders are UTC received days. KST day D spans the UTC
   folders D-1 (from 15:00) and D (until 15:00). With a late-arrival window of L days the run

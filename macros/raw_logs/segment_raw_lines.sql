@@ -9,7 +9,7 @@
   names the folders, not the files, on purpose: a glob of files makes every matching file a
   root path of its own, and Spark lists more than 32 root paths with a Spark job, one status
   call per file. For ~1,000 files a folder that listing took 8-9 s of an 11 s read on local
-  disk (a folder: 0.1 s; on S3 one LIST returns 1,000 keys). See README "Benchmarks".
+  disk (a folder: 0.1 s; on S3 one LIST returns 1,000 keys). See benchmarks/README.md.
   When none of those folders exists for the source, Spark stops with PATH_NOT_FOUND naming
   the glob: the day's files have not landed (or segment_root / segment_sources is wrong).
 

@@ -3,7 +3,7 @@
   ("1.1" and 2 both stay). A table built before that holds `version` as an integer, and Spark
   cannot change a Parquet column's type in place: such a table keeps getting an integer
   (a version that is no integer, such as "1.1", is null there) until it is dropped and its
-  dates rerun (README "What the reader keeps").
+  dates rerun (docs/reading-raw-logs.md "What the reader keeps").
 -#}
 {% macro staging_version(column) %}
     {%- set existing = [] -%}

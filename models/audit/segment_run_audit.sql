@@ -13,7 +13,7 @@
   files_read counts the .gz files of the folders read; files_unreadable those that gave no line
   (not gzip, corrupt: segment_quarantine kind 'file'; a 0-byte file is not listed); their lines are in no count.
   events_without_ids counts staged events with neither anonymousId nor userId: they are in
-  segment_log but in no session and no user count (QUERIES.md Q02); not a term of the sum either.
+  segment_log but in no session and no user count (docs/queries.md Q02); not a term of the sum either.
   field_clashes counts the fields of the lines read (not quarantined) whose value had another
   type than declared: nulled, or an id kept as its text (per field: audit.segment_field_clashes).
 -#}

@@ -73,7 +73,7 @@ def hostile_lines(day: date) -> list[tuple[bytes, str, str | None]]:
         (_dump(_event("hostile-5mb", at, properties={"blob": "x" * FIVE_MB})), "a 5 MB line", "line_too_long"),
         (_dump(_event("hostile-deep", at, properties={"deep": None})).replace(b'"deep":null', b'"deep":' + deep),
          f"{DEPTH:,}-deep nesting (beyond the JSON parser's limit of 1,000 levels)", "malformed_json"),
-        # A field of another type costs that field, not the event (README "What quarantines a line"):
+        # A field of another type costs that field, not the event (docs/reading-raw-logs.md "What quarantines a line"):
         (_dump(_event(12345, at)), "messageId a number (kept as its text, 12345)", None),
         (_dump(_event("hostile-type-array", at, type=["track"])), "type an array", "unknown_type"),
         (_dump(_event("hostile-user-bool", at, userId=True)), "userId a boolean (nulled)", None),

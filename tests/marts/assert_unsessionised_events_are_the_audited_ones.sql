@@ -1,5 +1,5 @@
 {#-
-  Events with neither anonymousId nor userId are not sessionised (QUERIES.md Q02) and are
+  Events with neither anonymousId nor userId are not sessionised (docs/queries.md Q02) and are
   counted in the audit: the web/app events of the owned dates without a session are exactly
   the run's events_without_ids. Returns a row when they differ.
 -#}

@@ -5,8 +5,8 @@ What this is
     destination would write it (one JSON message per line), the source folder it goes to
     (`web`, `app` or `procedure`), the Spec page it follows, and the verdict and clashes the
     reader must give it under the declared read schema
-    (`models/staging/segment/_segment__sources.yml`) and the rules of README.md, "Reading the
-    raw logs". Tests write `lines_for(day)` into a day's folders and compare the pipeline's
+    (`models/staging/segment/_segment__sources.yml`) and the rules of docs/reading-raw-logs.md ("Reading the
+    raw logs"). Tests write `lines_for(day)` into a day's folders and compare the pipeline's
     verdicts with these.
 
     Source: Segment's public Spec, https://segment.com/docs/connections/spec/ (read from

@@ -1,5 +1,5 @@
 """The loader's type mapping and DDL, from Arrow data built here (no Spark, no database).
-Expected types come from the mapping rules of issue #4 / README, worked out by hand."""
+Expected types come from the mapping rules of the loader's documented rules (docs/redshift.md), worked out by hand."""
 
 from __future__ import annotations
 

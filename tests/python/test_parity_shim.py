@@ -114,7 +114,7 @@ def one(conn: psycopg.Connection, query: str) -> Any:
     ("f_url_decode('%C0%AF%80')", "\ufffd\ufffd\ufffd"),  # an overlong form, a lone continuation byte
     ("f_url_decode('')", ""),
     ("f_url_decode(null)", None),
-    # the calendar keys of QUERIES.md, as the legacy queries write them
+    # the calendar keys of docs/queries.md, as the legacy queries write them
     ("to_char(dateadd('day', 1, '2021-01-02 23:59:59.999'::timestamp), 'IYYY-IW')", "2020-53"),
     ("to_char(dateadd('day', 1, '2021-01-03 00:00:00'::timestamp), 'IYYY-IW')", "2021-01"),
     ("trunc(dateadd('day', -1, date_trunc('week', dateadd('day', 1, '2021-01-02 23:59'::timestamp))))",

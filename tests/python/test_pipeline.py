@@ -416,7 +416,7 @@ def test_a_file_landing_in_a_parsed_folder_is_read_by_the_next_run_and_only_that
     assert spark.sql("select count(*) from marts.segment_log where message_id = 'late-file-1'").first()[0] == 0
     assert _layer(spark) == layer_before
     after = _checksums(spark)
-    # every partition as it was; int_users keeps every user key ever seen (README "Data layout"), so the late user stays
+    # every partition as it was; int_users keeps every user key ever seen (docs/data-layout.md "Data layout"), so the late user stays
     assert {key for key in after if after[key] != before[key]} == {("intermediate.int_users", "*"), ("marts.dim_users", "*")}
     assert spark.sql("select count(*) from marts.dim_users where user_key = 'a-late-file'").first()[0] == 1
 

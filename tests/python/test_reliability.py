@@ -193,7 +193,7 @@ def _kst_date(ts: str) -> date:
 
 
 def _clashes(raw: bytes) -> Counter:
-    """The documented clashes of a line that is an event (README "What quarantines a line, what
+    """The documented clashes of a line that is an event (docs/reading-raw-logs.md "What quarantines a line, what
     only nulls a field"): (field, outcome) -> 1."""
     ev = json.loads(raw)
     out = Counter()

@@ -4,7 +4,7 @@ the Spec's example messages and the drift cases) run through the daily job, `seg
 quarantined with which reason.
 
 The expected values come from the fixture (each case's verdict and clashes, worked out from the
-Spec's field tables and the README's rules) and from the JSON lines themselves, read here with
+Spec's field tables and the rules of docs/reading-raw-logs.md) and from the JSON lines themselves, read here with
 Python's json module: an independent path from Spark's reader.
 
 Runs in the shared pytest Spark session on tables of its own (SEGLOG_SCHEMA_PREFIX=spec_, a
@@ -239,7 +239,7 @@ def _java_number(value: float) -> str:
 
 
 def _respelled(value: Any) -> str:
-    """The README's rule for the kept JSON text, written independently of Spark: whitespace between
+    """The rule of docs/reading-raw-logs.md for the kept JSON text, written independently of Spark: whitespace between
     tokens dropped, key order kept, integers as sent, decimals as Java doubles, strings with their
     characters (escapes decoded, then only what JSON requires escaped)."""
     if isinstance(value, dict):

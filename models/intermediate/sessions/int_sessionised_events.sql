@@ -1,7 +1,7 @@
 {#-
   Every web/app event of the owned partitions (D-L..D) with its user key and its session.
 
-  User key (QUERIES.md): the event's userId, else the user id its anonymousId stitches to as
+  User key (docs/queries.md): the event's userId, else the user id its anonymousId stitches to as
   of D (int_identity_stitching), else the anonymousId. Events with neither id have no user
   key and no session (session_id null); the audit counts them (unsessionised_events).
 

@@ -1,6 +1,6 @@
-"""The queries the harness compares (QUERIES.md Q01–Q17): model, grain key and partition.
+"""The queries the harness compares (docs/queries.md Q01–Q17): model, grain key and partition.
 
-The grain is QUERIES.md's "unique key" column (the same columns the models' `unique` /
+The grain is docs/queries.md's "unique key" column (the same columns the models' `unique` /
 `unique_combination_of_columns` tests use): rows of the legacy result and the mart are matched
 on it. ``json_columns`` are compared as JSON values (parsed on both sides: key order and
 whitespace do not matter, numbers compare as numbers), because Spark re-serialises an object it

@@ -66,7 +66,7 @@ def _rel(path: Path) -> str:
 
 
 def check_header(text: str, query: Query) -> str | None:
-    """The leading comment must name the query's QUERIES.md entry (e.g. Q01)."""
+    """The leading comment must name the query's docs/queries.md entry (e.g. Q01)."""
     lead = []
     for line in text.splitlines():
         if line.strip().startswith("--") or not line.strip():
@@ -75,7 +75,7 @@ def check_header(text: str, query: Query) -> str | None:
             break
     ids = HEADER.findall("\n".join(lead))
     if query.id not in ids:
-        return (f"the header comment of {_rel(legacy_db.query_path(query.model))} must say which QUERIES.md entry "
+        return (f"the header comment of {_rel(legacy_db.query_path(query.model))} must say which docs/queries.md entry "
                 f"it is ({query.id}), e.g. `-- {query.id} {query.model}: …`")
     return None
 

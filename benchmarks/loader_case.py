@@ -18,11 +18,11 @@ from pathlib import Path
 
 from benchmarks.harness import Result, Run, run_callable
 from seglog import pg_local
-from seglog.loader.ddl import create_table, quote
-from seglog.loader.plan import plan
-from seglog.loader.postgres import _as_loadable, load
-from seglog.loader.redshift_types import map_table
-from seglog.loader.source import Warehouse, loadable_models
+from seglog.loader._ddl import create_table, quote
+from seglog.loader._plan import plan
+from seglog.loader._postgres import _as_loadable, load
+from seglog.loader._type_mapping import map_table
+from seglog.loader._source import Warehouse, loadable_models
 
 MODEL = "segment_log"
 

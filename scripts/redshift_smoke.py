@@ -28,10 +28,10 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from seglog.loader.data_api import DataApi
-from seglog.loader.plan import TableLoad
-from seglog.loader.redshift import RedshiftLoader, Staging, new_load_id
-from seglog.loader.redshift_types import map_table
+from seglog.loader._data_api import DataApi
+from seglog.loader._plan import TableLoad
+from seglog.loader._redshift import RedshiftLoader, Staging, new_load_id
+from seglog.loader._type_mapping import map_table
 
 DIST = {"diststyle": "key", "distkey": "message_id", "sortkey": ["ymd"]}
 

@@ -5,7 +5,7 @@
   them in one empty Parquet file written here, in the table's folder under _seglog_schema/
   (Spark and pyarrow both skip folders starting with '_' when they read the table). The loader
   then creates the warehouse table with those columns, loads nothing and reports "no rows yet"
-  (scripts/seglog/loader/source.py, Model.holds_no_rows). A table with rows needs no such file.
+  (scripts/seglog/loader/_source.py, Model.holds_no_rows). A table with rows needs no such file.
 -#}
 {% macro keep_empty_table_columns() %}
     {%- if execute and config.get('partition_by') and flags.WHICH in ('run', 'build') -%}

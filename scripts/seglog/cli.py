@@ -233,7 +233,7 @@ def _run_dates(date_: str, to: Optional[str]) -> list[date]:
 
 
 def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
-    from .loader.source import SourceError, loadable_models, select_models
+    from .loader import SourceError, loadable_models, select_models
 
     try:
         for option, value in (("models", models), ("select", select)):
@@ -263,10 +263,7 @@ def ddl(
     date: Spark types mapped to the warehouse's, VARCHAR sized from the longest UTF-8 value
     with headroom, YAML meta overrides and dist/sort keys. Reads target/manifest.json and the
     warehouse (SEGLOG_WAREHOUSE, default the local Spark warehouse); connects to nothing."""
-    from .loader.ddl import DdlError, create_table
-    from .loader.plan import plan
-    from .loader.redshift_types import TypeMappingError
-    from .loader.source import SourceError, Warehouse
+    from .loader import DdlError, SourceError, TypeMappingError, Warehouse, create_table, plan
 
     if dialect not in ("redshift", "postgres"):
         _fail(f"--dialect {dialect!r}: use redshift or postgres")
@@ -308,14 +305,12 @@ def load(
     Exit 1 when a load fails (its previous rows stay) or a count differs. The results table is printed and written as JSON, with a one-line summary for the scheduler."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from .loader.data_api import ConfigError
-    from .loader.ddl import DdlError
-    from .loader.run import TARGETS, PostgresTarget, RedshiftTarget, load_all, owned_dates
-    from .loader.source import SourceError, Warehouse
+    from .loader import (TARGETS, ConfigError, DdlError, PostgresTarget, RedshiftTarget, SourceError, Warehouse,
+                         load_all, owned_dates)
 
     if target not in TARGETS:
         _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
-    from .loader.redshift import check_role_arn, check_staging_uri
+    from .loader import check_role_arn, check_staging_uri
 
     try:  # they go into COPY's quoted literals: refused here, before the manifest or any connection
         if staging is not None:
@@ -343,7 +338,7 @@ def load(
                 if dry_run and isinstance(exc, ConfigError) else "")
         _fail(str(exc) + hint, code=1)
     if dry_run:
-        from .loader.plan import plan
+        from .loader import plan
 
         for model in chosen:
             try:
@@ -386,21 +381,20 @@ def reconcile(
 ) -> None:
     """Count the warehouse's rows per model and partition afresh and compare them with the counts
     Spark SQL wrote at the end of the job. Exit 1 on any difference (the table shows which)."""
-    from .loader.data_api import ConfigError, DataApi, StatementFailed
-    from .loader.recount import compare, count_postgres, count_redshift, read_expected
-    from .loader.source import SourceError, loadable_models
+    from .loader import ConfigError, DataApi, SourceError, StatementFailed, loadable_models
+    from .loader import recount
 
     day = _run_dates(date_, None)[0]
     if target not in ("pg_local", "redshift"):
         _fail(f"--target {target!r}: use pg_local or redshift")
     try:
-        spark = read_expected(expected)
+        spark = recount.read_expected(expected)
         if spark.get("run_date") != day.isoformat():
             _fail(f"{expected} holds the counts of the run for {spark.get('run_date')}, not {day}", code=1)
         models = loadable_models()
         if target == "redshift":
             api = DataApi.from_env()
-            counts = compare(spark, models, lambda m, v: count_redshift(api, m, v))
+            counts = recount.compare(spark, models, lambda m, v: recount.count_redshift(api, m, v))
         else:
             from .pg_local import PgError, ensure_running
 
@@ -408,7 +402,7 @@ def reconcile(
                 info = ensure_running()
             except PgError as exc:
                 _fail(str(exc), code=1)
-            counts = compare(spark, models, lambda m, v: count_postgres(info, m, v))
+            counts = recount.compare(spark, models, lambda m, v: recount.count_postgres(info, m, v))
     except (SourceError, ConfigError) as exc:
         _fail(str(exc), code=1)
     except StatementFailed as exc:

@@ -12,9 +12,9 @@ import sys
 
 import pyarrow.parquet as pq
 
-from seglog.loader.plan import TableLoad
-from seglog.loader.postgres import LoadError, load
-from seglog.loader.redshift_types import map_table
+from seglog.loader._plan import TableLoad
+from seglog.loader._postgres import LoadError, load
+from seglog.loader._type_mapping import map_table
 
 
 def main() -> int:

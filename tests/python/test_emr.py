@@ -20,8 +20,8 @@ from seglog.cli import app
 from seglog.emr import application, job, spec, submit
 from seglog.emr.bundle import ENTRYPOINT, project_archive, upload
 from seglog.emr.job_env import job_requirements
-from seglog.loader.recount import compare, count_postgres, count_sql
-from seglog.loader.source import Model
+from seglog.loader._recount import compare, count_postgres, count_sql
+from seglog.loader._source import Model
 
 ROLE = "arn:aws:iam::123456789012:role/segment-emr-job"
 

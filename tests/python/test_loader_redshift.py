@@ -1,7 +1,7 @@
 """The Redshift path: Parquet staged on moto's S3 server, the statements sent to a recording fake
 of the Redshift Data API (moto's never finishes a statement). Asserts the exact statements and
 their order, what COPY would read from S3 at that moment, the polling, and the failures.
-Expected statements are written out by hand from the rules in loader/redshift.py's docstring."""
+Expected statements are written out by hand from the rules in loader/_redshift.py's docstring."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from fakes.redshift_data_api import FakeRedshiftDataApi
-from seglog.loader.data_api import ConfigError, Connection, DataApi, Polling, StatementFailed
-from seglog.loader.ddl import DdlError
-from seglog.loader.plan import TableLoad
-from seglog.loader.postgres import LoadError
-from seglog.loader.redshift import RedshiftLoader, Staging
-from seglog.loader.redshift_types import map_table
+from seglog.loader._data_api import ConfigError, Connection, DataApi, Polling, StatementFailed
+from seglog.loader._ddl import DdlError
+from seglog.loader._plan import TableLoad
+from seglog.loader import LoadError
+from seglog.loader._redshift import RedshiftLoader, Staging
+from seglog.loader._type_mapping import map_table
 
 KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
 ROLE = "arn:aws:iam::123456789012:role/redshift-copy"
@@ -327,7 +327,7 @@ def test_staging_and_connection_settings_are_validated_before_any_call(monkeypat
 
 
 def test_a_composite_grain_is_checksummed_in_redshift_sql_with_the_same_key_text() -> None:
-    from seglog.loader.redshift import reconcile_statement
+    from seglog.loader._redshift import reconcile_statement
 
     data = pa.table({"ymd": ["2023-11-08"], "platform": ["web"], "is_identified": [True],
                      "hour": pa.array([0], pa.int32()), "cohort_ywd": pa.array([date(2023, 11, 5)], pa.date32())})
@@ -379,7 +379,7 @@ def test_a_chunk_that_fails_reconciliation_does_not_load_twice_with_the_next(red
     fails its reconciliation (the warehouse dropped a row) and keeps its staged files; the next chunk
     must not COPY them again: each load stages under its own prefix and COPYs by manifest. (One row
     per file here, so the first chunk leaves more files than the second overwrites.)"""
-    import seglog.loader.redshift as redshift_path
+    import seglog.loader._redshift as redshift_path
 
     one_per_file = redshift_path.parquet_files
     monkeypatch.setattr(redshift_path, "parquet_files", lambda table, rows_per_file=1: one_per_file(table, 1))
@@ -500,8 +500,8 @@ def test_bi_can_read_a_table_the_loader_creates_as_its_own_user(redshift, standi
 
 def test_reconcile_counts_a_table_redshift_does_not_have_as_absent(redshift, standin, s3) -> None:
     """`seglog reconcile --target redshift` before a model was ever loaded: 0 rows, marked absent, no traceback."""
-    from seglog.loader.recount import compare, count_redshift
-    from seglog.loader.source import Model
+    from seglog.loader._recount import compare, count_redshift
+    from seglog.loader._source import Model
 
     loader = _as_loader(standin, s3, redshift.secret_arn)
     loader.load(_events("2023-11-08", ["m1", "m2"]), DIST)

@@ -15,12 +15,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from seglog.loader import run as load_run
-from seglog.loader.postgres import load
-from seglog.loader.plan import TableLoad
-from seglog.loader.redshift_types import map_table
-from seglog.loader.run import PostgresTarget, load_all
-from seglog.loader.source import Model, SourceError, Warehouse
+from seglog.loader import _run as load_run
+from seglog.loader._postgres import load
+from seglog.loader._plan import TableLoad
+from seglog.loader._type_mapping import map_table
+from seglog.loader._run import PostgresTarget, load_all
+from seglog.loader._source import Model, SourceError, Warehouse
 
 RUN = date(2023, 11, 8)
 OWNED = [RUN - timedelta(days=n) for n in range(7, -1, -1)]  # the run for 11-08 with L = 7 owns 11-01..11-08

@@ -17,13 +17,13 @@ import pyarrow as pa
 import pytest
 
 from fakes.redshift_data_api import FakeRedshiftDataApi
-from seglog.loader.data_api import Connection, DataApi, Polling
-from seglog.loader.ddl import DdlError
-from seglog.loader.plan import TableLoad
-from seglog.loader.postgres import LoadError, load, warehouse_side
-from seglog.loader.reconcile import LoadResult, PartitionCheck, checks
-from seglog.loader.redshift import RedshiftLoader, Staging, reconcile_statement
-from seglog.loader.redshift_types import map_table
+from seglog.loader._data_api import Connection, DataApi, Polling
+from seglog.loader._ddl import DdlError
+from seglog.loader._plan import TableLoad
+from seglog.loader._postgres import LoadError, load, warehouse_side
+from seglog.loader._load_checksums import LoadResult, PartitionCheck, checks
+from seglog.loader._redshift import RedshiftLoader, Staging, reconcile_statement
+from seglog.loader._type_mapping import map_table
 
 KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
 BUCKET = "seglog-load-cases"
@@ -55,7 +55,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Path_]:
                   Polling(first=0.001, factor=1.5, longest=0.005, timeout=5))
 
     def found(job: TableLoad) -> dict[str, tuple[int, int | None]]:
-        from seglog.loader.reconcile import label
+        from seglog.loader._load_checksums import label
 
         params = {f"p{i}": v for i, v in enumerate(job.values)} or None
         return {label(job.partition, v): (int(n), None if s is None else int(s))

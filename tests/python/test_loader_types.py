@@ -9,8 +9,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from seglog.loader.ddl import DdlError, create_table, evolve, normalize_type, quote
-from seglog.loader.redshift_types import TypeMappingError, map_table, varchar_length
+from seglog.loader._ddl import DdlError, create_table, evolve, normalize_type, quote
+from seglog.loader._type_mapping import TypeMappingError, map_table, varchar_length
 
 KOREAN_100 = "임플란트" * 25  # 100 characters, 300 UTF-8 bytes
 
@@ -84,7 +84,7 @@ def test_a_meta_type_the_loader_does_not_know_or_cannot_hold_the_data_is_refused
 
 
 def test_truncation_cuts_only_the_values_over_the_limit_at_a_character_boundary() -> None:
-    from seglog.loader.postgres import truncated
+    from seglog.loader._type_mapping import truncated
 
     long_korean = "가" * 30_000  # 90,000 bytes
     fits = "x" * 20_000  # fits VARCHAR(65535): untouched

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fakes.redshift_data_api import FakeRedshiftDataApi
-from seglog.loader.data_api import Connection, DataApi, Polling, StatementFailed
+from seglog.loader._data_api import Connection, DataApi, Polling, StatementFailed
 
 FAST = Polling(first=0.001, factor=1.5, longest=0.005, timeout=5)
 ROLE = "arn:aws:iam::123456789012:role/redshift-copy"

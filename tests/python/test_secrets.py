@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seglog.loader.postgres import LoadError
+from seglog.loader import LoadError
 from seglog.project import PROJECT_DIR
 from seglog.redact import MASK, redact
 

@@ -228,7 +228,7 @@ def _put_dbt_files(day: date, artifacts: Artifacts) -> None:
 
 
 def build_one(day: date, effective: dict[str, Any], target: str, artifacts: Artifacts) -> bool:
-    from ..loader.source import loadable_models
+    from ..loader import loadable_models
     from ..project import PROJECT_DIR
     from ..runner import DbtFailed, dbt_build
 

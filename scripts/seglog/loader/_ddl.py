@@ -12,15 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .redshift_types import ColumnType
+from ._type_mapping import ColumnType
+from .errors import DdlError
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 # (warehouse type, type the data needs) pairs that load without a change: the value fits.
 FITS = {("BIGINT", "INTEGER"), ("BIGINT", "SMALLINT"), ("INTEGER", "SMALLINT"), ("DOUBLE PRECISION", "REAL")}
-
-
-class DdlError(ValueError):
-    """A change the loader refuses to make; the message says what to do instead."""
 
 
 MAX_IDENTIFIER_BYTES = 127  # Redshift's limit (r_names.html); PostgreSQL's is 63, and the local path stays below

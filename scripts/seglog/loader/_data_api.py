@@ -18,22 +18,9 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
+from .errors import StatementFailed, ConfigError
 
 DONE = {"FINISHED", "FAILED", "ABORTED"}
-
-
-class StatementFailed(RuntimeError):
-    """A statement or batch that failed, was aborted or timed out (and was cancelled)."""
-
-    def __init__(self, message: str, status: str, failed_sql: str | None = None, query_id: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.failed_sql = failed_sql
-        self.query_id = query_id  # Redshift's query id of the failed statement (for sys_load_error_detail)
-
-
-class ConfigError(ValueError):
-    """The Redshift connection settings are incomplete; the message lists what to set."""
 
 
 @dataclass(frozen=True)

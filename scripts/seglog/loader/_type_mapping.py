@@ -18,16 +18,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from .errors import TypeMappingError
 
 VARCHAR_MAX = 65535  # Redshift's limit, in bytes
 HEADROOM = 1.25  # room for tomorrow's slightly longer values, so most days need no ALTER
 ROUND_TO = 64  # VARCHAR sizes are multiples of this: fewer distinct widenings
 
 SUPER = {"redshift": "SUPER", "postgres": "JSONB"}
-
-
-class TypeMappingError(ValueError):
-    """A column that cannot be loaded as it is; the message names the column and what to do."""
 
 
 @dataclass(frozen=True)
@@ -166,3 +163,16 @@ def map_table(table: pa.Table, dialect: str = "redshift", column_meta: dict[str,
     keys = table.column(key_column) if key_column and key_column in table.column_names else None
     return [map_column(field.name, field.type, table.column(field.name), dialect, column_meta.get(field.name), keys)
             for field in table.schema]
+
+
+def truncated(arr: pa.ChunkedArray, col: ColumnType) -> pa.ChunkedArray:
+    """Where the column's meta allows it, each value longer than its VARCHAR (in UTF-8 bytes) cut
+    to fit, at a character boundary; values that fit are untouched."""
+    limit = col.varchar_length
+    if not (col.truncate and limit and col.max_bytes and col.max_bytes > limit):
+        return arr
+    too_long = pc.greater(pc.binary_length(arr), limit)
+    values = arr.to_pylist()
+    for i in pc.indices_nonzero(too_long).to_pylist():
+        values[i] = values[i].encode()[:limit].decode("utf-8", "ignore")
+    return pa.chunked_array([pa.array(values, pa.string())])

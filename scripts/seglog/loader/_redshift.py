@@ -41,12 +41,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .data_api import ConfigError, DataApi, StatementFailed
-from .ddl import Evolution, create_table, evolve, normalize_type, quote
-from .plan import Step, TableLoad, no_step
-from .postgres import LoadError, truncated
-from .redshift_types import ColumnType
-from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
+from ._data_api import DataApi
+from ._ddl import Evolution, create_table, evolve, normalize_type, quote
+from ._plan import Step, TableLoad, no_step
+from ._type_mapping import ColumnType, truncated
+from ._load_checksums import LoadResult, checks, checksum_sql, label, partition_text
+from .errors import ConfigError, LoadError, StatementFailed
 
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_.=/-]*)?")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")

@@ -1,7 +1,7 @@
 """Load a set of models for a set of run dates into one target, and report what happened.
 
 The target is ``pg_local`` (the project's PostgreSQL, see postgres.py) or ``redshift`` (S3 +
-COPY through the Data API, see redshift.py). Each model is one load (one transaction) covering
+COPY through the Data API, see _redshift.py). Each model is one load (one transaction) covering
 every partition the runs rewrote; a model that fails does not stop the others, and the results
 (rows, bytes, seconds, reconciliation per partition) are returned for the table and the JSON
 that the scheduler posts.
@@ -17,14 +17,14 @@ from typing import Any, Callable, Protocol
 
 import pyarrow as pa
 
-from .data_api import ConfigError
-from .ddl import DdlError, create_table, evolve
-from .plan import Step, TableLoad, plan_partitions
+from ._data_api import ConfigError
+from ._ddl import DdlError, create_table, evolve
+from ._plan import Step, TableLoad, plan_partitions
 from ..redact import redact
-from .postgres import LoadError
-from .reconcile import LoadResult
-from .redshift_types import TypeMappingError
-from .source import Model, SourceError, Warehouse
+from ._postgres import LoadError
+from ._load_checksums import LoadResult
+from ._type_mapping import TypeMappingError
+from ._source import Model, SourceError, Warehouse
 
 TARGETS = ("pg_local", "redshift")
 
@@ -49,7 +49,7 @@ class PostgresTarget:
         self.where = f"PostgreSQL {conninfo['host']}:{conninfo['port']}/{conninfo['dbname']}"
 
     def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
-        from .postgres import load
+        from ._postgres import load
 
         return load(self.conninfo, job, step)
 
@@ -57,7 +57,7 @@ class PostgresTarget:
         """Does the warehouse's table exist and hold a row?"""
         import psycopg
 
-        from .postgres import existing_columns, unreachable
+        from ._postgres import existing_columns, unreachable
 
         try:
             with psycopg.connect(**self.conninfo) as conn:
@@ -70,7 +70,7 @@ class PostgresTarget:
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
         import psycopg
 
-        from .postgres import existing_columns
+        from ._postgres import existing_columns
 
         try:
             with psycopg.connect(**self.conninfo, connect_timeout=3) as conn:
@@ -89,7 +89,7 @@ class RedshiftTarget:
     dialect = "redshift"
 
     def __init__(self, staging_uri: str | None = None, iam_role: str | None = None, loader: Any = None):
-        from .redshift import RedshiftLoader, Staging
+        from ._redshift import RedshiftLoader, Staging
 
         staging = Staging.from_env(staging_uri, iam_role)
         self.loader = loader or RedshiftLoader.from_env(staging)
@@ -101,7 +101,7 @@ class RedshiftTarget:
 
     def holds_rows(self, job: TableLoad) -> bool:
         """Does the warehouse's table exist and hold a row?"""
-        from .data_api import StatementFailed
+        from ._data_api import StatementFailed
 
         try:
             if not self.loader.existing_columns(job):
@@ -113,7 +113,7 @@ class RedshiftTarget:
         return bool(rows and rows[0][0])
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
-        from .redshift import batch_statements, ddl_statements
+        from ._redshift import batch_statements, ddl_statements
 
         try:
             have = self.loader.existing_columns(job)

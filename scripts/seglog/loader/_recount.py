@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .ddl import quote
-from .reconcile import partition_text
-from .source import Model, SourceError
+from ._ddl import quote
+from ._load_checksums import partition_text
+from ._source import Model, SourceError
 
 WHOLE = "*"  # the partition label of a model counted whole (no partition column)
 

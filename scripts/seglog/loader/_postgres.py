@@ -18,22 +18,13 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..redact import redact
-from .ddl import create_table, evolve, normalize_type, quote
-from .plan import Step, TableLoad, no_step
-from .reconcile import LoadResult, checks, checksum_sql, label, partition_text
-from .redshift_types import ColumnType
-
-
-class LoadError(RuntimeError):
-    """A load that failed and was rolled back; the message says why and what to do. The message is
-    redacted: a driver's error that echoes a password or a key does not reach a log."""
-
-    def __init__(self, message: str):
-        super().__init__(redact(message))
+from ._ddl import create_table, evolve, normalize_type, quote
+from ._plan import Step, TableLoad, no_step
+from ._load_checksums import LoadResult, checks, checksum_sql, label, partition_text
+from ._type_mapping import ColumnType, truncated
+from .errors import LoadError
 
 
 def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:
@@ -42,19 +33,6 @@ def existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> 
         "from information_schema.columns where table_schema = %s and table_name = %s order by ordinal_position",
         (schema, table)).fetchall()
     return {r[0]: normalize_type(r[1], r[2], r[3], r[4]) for r in rows}
-
-
-def truncated(arr: pa.ChunkedArray, col: ColumnType) -> pa.ChunkedArray:
-    """Where the column's meta allows it, each value longer than its VARCHAR (in UTF-8 bytes) cut
-    to fit, at a character boundary; values that fit are untouched."""
-    limit = col.varchar_length
-    if not (col.truncate and limit and col.max_bytes and col.max_bytes > limit):
-        return arr
-    too_long = pc.greater(pc.binary_length(arr), limit)
-    values = arr.to_pylist()
-    for i in pc.indices_nonzero(too_long).to_pylist():
-        values[i] = values[i].encode()[:limit].decode("utf-8", "ignore")
-    return pa.chunked_array([pa.array(values, pa.string())])
 
 
 def _json_value(v: Any) -> Any:

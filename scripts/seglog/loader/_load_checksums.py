@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .ddl import quote
+from ._ddl import quote
 
 NULL_TEXT = "<null>"
 

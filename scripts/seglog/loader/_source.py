@@ -29,12 +29,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ..project import PROJECT_DIR, schema_folder, spark_dir
+from .errors import SourceError
 
 SELECTOR = re.compile(r"(tag:)?[a-z_][a-z0-9_]*")
-
-
-class SourceError(LookupError):
-    """A model or date the loader cannot find; the message lists what exists and what to do."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """One model's load, target-independent: the rows to load, their warehouse types, and which
-partitions of the warehouse table they replace. Both paths (postgres.py, redshift.py) take it."""
+partitions of the warehouse table they replace. Both paths (_postgres.py, _redshift.py) take it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from .ddl import quote
-from .reconcile import spark_side
-from .redshift_types import ColumnType, map_table
-from .source import Model, Warehouse, typed_partition_value
+from ._ddl import quote
+from ._load_checksums import spark_side
+from ._type_mapping import ColumnType, map_table
+from ._source import Model, Warehouse, typed_partition_value
 
 Step = Callable[[str], None]  # reports the step a load is at ("staging", "replacing", …), for progress
 

@@ -36,7 +36,7 @@ from benchmarks import data, loader_case
 from benchmarks.harness import (BenchFailed, Result, Run, console, finish, machine, markdown, run_command, table,
                                 write_json)
 from seglog.project import PROJECT_DIR
-from seglog.runner import read_audit
+from seglog import audit
 
 PY = sys.executable
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -176,7 +176,7 @@ def dbt_build(work: Path, vars_: dict[str, Any], log_name: str, tests: bool = Tr
 
 
 def lines_read(work: Path, day: date) -> int:
-    return sum(r["lines_read"] for r in read_audit(day.isoformat(), work / "spark"))
+    return sum(r["lines_read"] for r in audit.read_run(day.isoformat(), work / "spark"))
 
 
 DAILY_COLD = "daily: cold, no parsed layer (models+tests)"

@@ -112,26 +112,21 @@ def generate(
 
 
 def _print_audit(run_ymd: str) -> None:
-    from .runner import AUDIT_COLUMNS, read_audit
+    from . import audit
 
-    rows = read_audit(run_ymd)
+    rows = audit.read_run(run_ymd)
     if not rows:
         _fail(f"no audit for {run_ymd}: run `seglog run --date {run_ymd}` first", code=1)
     table = Table(title=f"audit of the run for {run_ymd} (owned partitions {rows[0]['owned_from_ymd']}..{rows[0]['owned_to_ymd']})")
     table.add_column("source")
-    for col in AUDIT_COLUMNS:
+    for col in audit.COUNTS:
         table.add_column(col.replace("_", " "), justify="right")
     table.add_column("ties out", justify="center")
-    totals = {c: 0 for c in AUDIT_COLUMNS}
     for r in rows:
-        ok = r["lines_read"] == r["events_staged"] + r["duplicates"] + r["quarantined"] + r["out_of_window"]
-        table.add_row(r["source_key"], *(f"{r[c]:,}" for c in AUDIT_COLUMNS), "yes" if ok else "[red]NO[/]")
-        for c in AUDIT_COLUMNS:
-            totals[c] += r[c]
-    table.add_row("all", *(f"{totals[c]:,}" for c in AUDIT_COLUMNS), "", style="bold")
+        table.add_row(r["source_key"], *(f"{r[c]:,}" for c in audit.COUNTS), "yes" if audit.ties_out(r) else "[red]NO[/]")
+    table.add_row("all", *(f"{sum(r[c] for r in rows):,}" for c in audit.COUNTS), "", style="bold")
     console.print(table)
-    console.print("lines read = events staged + duplicates + quarantined + out of window "
-                  "(kept aside: outside every run's window, in audit.segment_quarantine)")
+    console.print(f"{audit.TIE_OUT_RULE} (kept aside: outside every run's window, in audit.segment_quarantine)")
     unreadable = sum(r.get("files_unreadable") or 0 for r in rows)  # null in audits made before the column
     if unreadable:
         console.print(f"[yellow]{unreadable:,} of {sum(r.get('files_read') or 0 for r in rows):,} files gave no line "

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import pyarrow.parquet as pq
 
 from .project import PROJECT_DIR, schema_folder, spark_dir
 
-
-AUDIT_COLUMNS = ("lines_read", "events_staged", "duplicates", "quarantined", "out_of_window", "kept_aside")
 
 
 class DbtFailed(RuntimeError):
@@ -81,14 +78,3 @@ def schema_dir(schema: str) -> Path:
 
 def table_dir(schema: str, table: str) -> Path:
     return schema_dir(schema) / table
-
-
-def read_audit(run_ymd: str, spark_root: Path | None = None) -> list[dict[str, Any]]:
-    """The audit rows of one run date, read from the Parquet files of segment_run_audit (of the
-    warehouse under ``spark_root``, default the project's SEGLOG_SPARK_DIR)."""
-    base = schema_dir("audit") if spark_root is None else spark_root / "warehouse" / schema_folder("audit")
-    part = base / "segment_run_audit" / f"run_ymd={run_ymd}"
-    if not part.exists():
-        return []
-    rows = pq.read_table(part).to_pylist()
-    return sorted(rows, key=lambda r: r["source_key"])

@@ -228,6 +228,7 @@ def _put_dbt_files(day: date, artifacts: Artifacts) -> None:
 
 
 def build_one(day: date, effective: dict[str, Any], target: str, artifacts: Artifacts) -> bool:
+    from ..audit import owned_dates as audit_owned_dates
     from ..loader import loadable_models
     from ..project import PROJECT_DIR
     from ..runner import DbtFailed, dbt_build
@@ -250,9 +251,7 @@ def build_one(day: date, effective: dict[str, Any], target: str, artifacts: Arti
     if not audit:
         log.error("%s: dbt succeeded but the run wrote no audit row", day)
         return False
-    owned_from = min(date.fromisoformat(r["owned_from_ymd"]) for r in audit)
-    owned_to = max(date.fromisoformat(r["owned_to_ymd"]) for r in audit)
-    owned = [owned_from + timedelta(days=i) for i in range((owned_to - owned_from).days + 1)]
+    owned = audit_owned_dates(audit)
     artifacts.put(day, "audit.json", json.dumps(audit, default=str, indent=2).encode())
     read = raw_roots_read(spark, f"{prefix}staging")
     log.info("the run read files under %s (raw root given: %s)", ", ".join(read) or "nothing",

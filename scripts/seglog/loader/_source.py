@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from .. import audit
 from ..project import PROJECT_DIR, schema_folder, spark_dir
 from .errors import SourceError
 
@@ -95,10 +96,7 @@ class Warehouse:
         if not self.exists(part):
             raise SourceError(f"the run for {run_day} is not in the warehouse {self.uri} (no audit row): run "
                               f"`seglog run --date {run_day}` first; nothing was loaded")
-        rows = self.read(part).select(["owned_from_ymd", "owned_to_ymd"]).to_pylist()
-        first = min(date.fromisoformat(r["owned_from_ymd"]) for r in rows)
-        last = max(date.fromisoformat(r["owned_to_ymd"]) for r in rows)
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return audit.owned_dates(self.read(part).select(["owned_from_ymd", "owned_to_ymd"]).to_pylist())
 
 
 def typed_partition_value(value: str, partition_type: str) -> Any:

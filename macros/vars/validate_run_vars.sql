@@ -4,7 +4,7 @@
   Every model reads its vars through `run_vars()`. dbt renders each model while parsing the
   project (and reparses whenever --vars change), so a bad value stops the invocation at parse
   time: before a Spark session starts and before any file is read. The same rules live in
-  scripts/seglog/run_vars.py for the CLI, which refuses bad values before it calls dbt.
+  scripts/seglog/run_request.py for the CLI and the EMR job, which refuses bad values before it calls dbt.
 -#}
 
 {% macro _fail_var(name, value, rule, example) %}

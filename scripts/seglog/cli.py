@@ -17,12 +17,10 @@ import json
 import logging
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -31,7 +29,7 @@ from . import generator
 from .emr.cli import emr_app
 from .pg_local import pg_app
 from .project import SAMPLE_ROOT, default_vars, spark_dir
-from .run_vars import VarError, check_selector, parse_date, validate
+from .run_request import RunRequest, VarError, check_selector, parse_date, parse_vars_text, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(pg_app, name="pg")  # seglog pg start|stop|status (scripts/seglog/pg_local.py)
@@ -41,6 +39,7 @@ log = logging.getLogger("seglog")
 
 SAMPLE_START = "2023-11-06"
 SAMPLE_END = "2023-11-10"
+DATE_HELP = "KST business date (YYYY-MM-DD) of the run; default from dbt_project.yml."
 
 
 @app.callback()
@@ -56,19 +55,13 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _parse_vars(text: Optional[str]) -> dict:
-    if not text:
-        return {}
+def _request(date_: Optional[str], to: Optional[str] = None, vars_: Optional[str] = None, **options) -> RunRequest:
+    """The command's RunRequest, or exit 2 with the message that names the option."""
     try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        _fail(f"--vars is not valid YAML/JSON: {exc}. Example: --vars '{{date: 2023-11-08}}'")
-    except ValueError as exc:  # YAML reads an unquoted 2023-02-30 as a date and fails
-        _fail(f"--vars holds an impossible date ({exc}): a date must be a real calendar date in the form "
-              "YYYY-MM-DD, e.g. --vars '{date: 2023-11-08}'")
-    if not isinstance(parsed, dict):
-        _fail(f"--vars must be a mapping, got {text!r}. Example: --vars '{{date: 2023-11-08}}'")
-    return parsed
+        return RunRequest.parse(date_, to, vars_, **options)
+    except VarError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
 
 
 @app.command()
@@ -146,29 +139,18 @@ def run(
 
     With --to, a backfill: one dbt build per date, oldest first (first-seen users and
     retention assume dates are built in order), all in one Spark session."""
-    overrides = _parse_vars(vars_)
-    if date_ is not None:
-        overrides["date"] = date_
-    if late_arrival_days is not None:
-        overrides["late_arrival_days"] = late_arrival_days
-    try:
-        effective = validate(overrides)
-        last = parse_date(to, "to") if to is not None else parse_date(effective["date"])
-        if select is not None:
+    request = _request(date_, to, vars_, late_arrival_days=late_arrival_days)
+    if select is not None:
+        try:
             check_selector(select)
-    except VarError as exc:
-        _fail(str(exc))
-    first = parse_date(effective["date"])
-    if last < first:
-        _fail(f"--to {last} is before --date {first}")
-    if (last - first).days > 366:
-        _fail(f"--date {first} --to {last} is more than a year of runs; split the backfill")
+        except VarError as exc:
+            _fail(str(exc))
     from .runner import DbtFailed, dbt_build, schema_dir
 
     extra = ["--select", select] if select else []
     built: set[str] = set()
-    for offset in range((last - first).days + 1):
-        day_vars = dict(effective, date=(first + timedelta(days=offset)).isoformat())
+    for offset, day in enumerate(request.days()):
+        day_vars = request.dbt_vars(day)
         log.info("dbt build for %s (late_arrival_days=%s) on local Spark", day_vars["date"],
                  day_vars["late_arrival_days"])
         t0 = time.perf_counter()
@@ -191,20 +173,16 @@ def run(
 
 
 @app.command()
-def audit(date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date of the run.")) -> None:
+def audit(date_: Optional[str] = typer.Option(None, "--date", help=DATE_HELP)) -> None:
     """Print the audit of a run already done (lines read and where every line went)."""
-    try:
-        d = parse_date(date_)
-    except VarError as exc:
-        _fail(str(exc))
-    _print_audit(d.isoformat())
+    _print_audit(_request(date_).first.isoformat())
 
 
 @app.command("check-vars")
 def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/JSON.")) -> None:
     """Validate dbt vars (the same rules dbt applies) and print the effective values."""
     try:
-        effective = validate(_parse_vars(vars_))
+        effective = validate(parse_vars_text(vars_))
     except VarError as exc:
         _fail(str(exc))
     console.print_json(json.dumps(effective))
@@ -212,19 +190,6 @@ def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/
 
 def _split(text: Optional[str]) -> list[str]:
     return [t for t in (text or "").replace(",", " ").split() if t]
-
-
-def _run_dates(date_: str, to: Optional[str]) -> list[date]:
-    try:
-        first = parse_date(date_)
-        last = parse_date(to, "to") if to is not None else first
-    except VarError as exc:
-        _fail(str(exc))
-    if last < first:
-        _fail(f"--to {last} is before --date {first}")
-    if (last - first).days > 366:
-        _fail(f"--date {first} --to {last} is more than a year of runs; split it")
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
@@ -249,7 +214,8 @@ SELECT_HELP = "dbt-style selection, space- or comma-separated: model names and t
 
 @app.command()
 def ddl(
-    date_: str = typer.Option(default_vars()["date"], "--date", help="KST business date whose rows decide the types."),
+    date_: Optional[str] = typer.Option(None, "--date", help="KST business date whose rows decide the types; "
+                                                            "default from dbt_project.yml."),
     models: Optional[str] = typer.Option(None, help=MODELS_HELP),
     select: Optional[str] = typer.Option(None, help=SELECT_HELP),
     dialect: str = typer.Option("redshift", help="redshift (DISTSTYLE/SORTKEY, SUPER) or postgres (jsonb)."),
@@ -262,7 +228,7 @@ def ddl(
 
     if dialect not in ("redshift", "postgres"):
         _fail(f"--dialect {dialect!r}: use redshift or postgres")
-    day = _run_dates(date_, None)[0]
+    day = _request(date_).first
     try:
         warehouse = Warehouse.from_env()
         for model in _chosen_models(models, select):
@@ -277,7 +243,7 @@ def ddl(
 
 @app.command()
 def load(
-    date_: str = typer.Option(default_vars()["date"], "--date",
+    date_: Optional[str] = typer.Option(None, "--date",
                               help="Run date (KST): load every partition the run for this date rewrote (D-L..D, "
                                    "from its audit row), so the warehouse matches Spark."),
     to: Optional[str] = typer.Option(None, "--to", help="Last run date of a range (a backfill): --date..--to."),
@@ -314,7 +280,7 @@ def load(
             check_role_arn(iam_role)
     except ConfigError as exc:
         _fail(str(exc))
-    run_dates = _run_dates(date_, to)
+    run_dates = _request(date_, to).days()
     chosen = _chosen_models(models, select)
     try:
         warehouse = Warehouse.from_env()
@@ -369,7 +335,8 @@ def load(
 
 @app.command()
 def reconcile(
-    date_: str = typer.Option(default_vars()["date"], "--date", help="Run date (KST) whose counts to check."),
+    date_: Optional[str] = typer.Option(None, "--date", help="Run date (KST) whose counts to check; default from "
+                                                            "dbt_project.yml."),
     expected: str = typer.Option(..., help="Spark's counts: the job's row_counts.json (a path or s3://…)."),
     target: str = typer.Option("pg_local", help="pg_local or redshift (REDSHIFT_WORKGROUP|REDSHIFT_CLUSTER_ID, …)."),
     results: Path = typer.Option(Path("target/reconcile_results.json"), help="Where to write the results as JSON."),
@@ -379,7 +346,7 @@ def reconcile(
     from .loader import ConfigError, DataApi, SourceError, StatementFailed, loadable_models
     from .loader import recount
 
-    day = _run_dates(date_, None)[0]
+    day = _request(date_).first
     if target not in ("pg_local", "redshift"):
         _fail(f"--target {target!r}: use pg_local or redshift")
     try:

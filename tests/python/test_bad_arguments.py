@@ -73,7 +73,7 @@ def test_every_option_refuses_a_hostile_value_before_any_work(command, option, e
 
 
 def test_good_selections_still_pass() -> None:
-    from seglog.run_vars import check_selector
+    from seglog.run_request import check_selector
 
     for ok in ["tag:core", "+fct_daily_active_users", "path:models/marts", "config.materialized:table",
                "segment_log,tag:core", "int_sessions+ mart_retention", "@stg_segment__events", "result:fail"]:

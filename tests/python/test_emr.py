@@ -123,7 +123,7 @@ def test_submit_stops_at_the_first_run_that_fails() -> None:
 
 @pytest.mark.parametrize("args,words", [
     (["--vars", "{late_arrival_days: 99}"], "0 to 30"),
-    (["--vars", "{date: 2023-11-09}"], "give the date as --date"),
+    (["--vars", "{date: 2023-11-09}"], "must not hold date: give it as --date"),
     (["--to", "2023-11-01"], "before --date"),
     (["--root", "s3://x"], "s3://bucket/prefix"),
     (["--role-arn", "role; drop table x"], "IAM role ARN"),

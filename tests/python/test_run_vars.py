@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from seglog.cli import app
 from seglog.project import PROJECT_DIR
-from seglog.run_vars import VarError, validate
+from seglog.run_request import VarError, validate
 
 # (vars as YAML, the words the message must contain)
 BAD_VARS = [
@@ -142,7 +142,7 @@ def test_dbt_accepts_what_the_cli_accepts(vars_yaml: str, dbt_cli) -> None:
 
 
 def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`seglog run --vars '{date: 2023-11-08}'` (YAML makes a date object) reaches dbt as plain JSON."""
+    """`seglog run --date 2023-11-08 --vars '{late_arrival_days: 2}'` reaches dbt as plain JSON."""
     import json
 
     import seglog.cli
@@ -157,7 +157,7 @@ def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(seglog.runner, "dbt_build", fake_build)
     monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
-    result = CliRunner().invoke(app, ["run", "--vars", "{date: 2023-11-08, late_arrival_days: 2}"])
+    result = CliRunner().invoke(app, ["run", "--date", "2023-11-08", "--vars", "{late_arrival_days: 2}"])
     assert result.exit_code == 0, result.output
     assert seen["vars"]["date"] == "2023-11-08" and seen["vars"]["late_arrival_days"] == 2
     assert seen["unit_tests"] is False  # the daily job skips dbt's unit tests
@@ -175,3 +175,18 @@ def test_cli_run_unit_tests_run_once_with_the_first_date(monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["run", "--unit-tests", "--date", "2023-11-06", "--to", "2023-11-08"])
     assert result.exit_code == 0, result.output
     assert calls == [("2023-11-06", True), ("2023-11-07", False), ("2023-11-08", False)]
+
+
+def test_a_date_inside_vars_is_refused_by_every_command_the_same_way(tmp_path) -> None:
+    """One rule for every caller: the date is --date (and --to), never a var of --vars."""
+    from seglog.emr.job import parse_args, run_dates
+    from seglog.run_request import VarError
+
+    message = "--vars must not hold date: give it as --date"
+    for command in (["run", "--date", "2023-11-08"], ["emr", "submit", "--date", "2023-11-08", "--dry-run"]):
+        result = CliRunner().invoke(app, [*command, "--vars", "{date: 2023-11-09}"])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), (command, result.output)
+    args = parse_args(["--date", "2023-11-08", "--vars", '{"date": "2023-11-09"}', "--target", "local",
+                       "--artifacts", str(tmp_path)])
+    with pytest.raises(VarError, match=message):
+        run_dates(args)

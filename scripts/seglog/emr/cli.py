@@ -146,20 +146,16 @@ def submit(
 ) -> None:
     """Run the daily job on EMR Serverless from a laptop: one date, or a range oldest first.
     Vars are validated here first (a bad one never reaches EMR). Exit 1 when a run fails."""
-    from ..cli import _parse_vars, _run_dates
-    from ..run_vars import VarError, validate
+    from ..run_request import RunRequest, VarError
     from .submit import submit_dates
 
-    overrides = _parse_vars(vars_)  # YAML/JSON, a mapping, else refused naming --vars
     try:
-        if "date" in overrides:
-            raise VarError("--vars must not hold date (give the date as --date)")
-        if "segment_root" in overrides:
+        request = RunRequest.parse(date_, to, vars_)
+        if "segment_root" in request.given:
             raise VarError("--vars must not hold segment_root (give the raw root as --raw-root)")
-        effective = validate(dict(overrides, date=date_))
-    except (VarError, ValueError) as exc:
+    except VarError as exc:
         _fail(str(exc))
-    days = _run_dates(date_, to)
+    days = request.days()
     settings = spec.JobSettings(application_id or os.environ.get("SEGLOG_EMR_APPLICATION_ID", ""),
                                 role_arn or os.environ.get("SEGLOG_EMR_ROLE_ARN", ""), _root(root),
                                 raw_root or os.environ.get("SEGLOG_RAW_ROOT", ""), region or _region(),
@@ -169,7 +165,7 @@ def submit(
     except spec.SpecError as exc:
         _fail(str(exc))
     # the source ids go with the job explicitly, as the DAG sends the ids its sensors watch
-    overrides = json.loads(json.dumps(dict(overrides, segment_sources=effective["segment_sources"]), default=str))
+    overrides = json.loads(json.dumps(dict(request.given, segment_sources=request.vars["segment_sources"]), default=str))
     if dry_run:
         console.print_json(json.dumps([spec.job_run_request(settings, d, None, overrides) for d in days]))
         return

@@ -36,7 +36,7 @@ import json
 import logging
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -71,26 +71,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def run_dates(args: argparse.Namespace) -> tuple[list[date], dict[str, Any]]:
     """The dates and the validated vars; raises VarError on a bad value (before any work)."""
-    import yaml
+    from ..run_request import RunRequest, VarError, parse_vars_text
 
-    from ..run_vars import VarError, parse_date, validate
-
-    try:
-        overrides = yaml.safe_load(args.vars) if args.vars else {}
-    except (yaml.YAMLError, ValueError) as exc:
-        raise VarError(f"--vars is not valid JSON/YAML: {exc}") from None
-    if not isinstance(overrides, dict):
-        raise VarError(f"--vars must be a mapping, got {args.vars!r}")
-    if "date" in overrides:
-        raise VarError("--vars must not hold date: give it as --date")
-    if "segment_root" in overrides:
+    if "segment_root" in parse_vars_text(args.vars):
         raise VarError("--vars must not hold segment_root: give the raw root as --raw-root")
-    if args.raw_root:
-        overrides["segment_root"] = args.raw_root
-    elif args.target == "emr":
+    if not args.raw_root and args.target == "emr":
         raise VarError("the emr target needs --raw-root: the folder of the Segment source-id folders that the "
                        "scheduler's sensors watched (s3://bucket/segment-logs); dbt_project.yml's sample folder "
                        "is not in the job's bundle")
+    request = RunRequest.parse(args.date, args.to, args.vars, segment_root=args.raw_root)
     from .spec import PREFIX_RE, REGION_RE  # the request's own rules, not a second copy
 
     if args.database_prefix and not PREFIX_RE.fullmatch(args.database_prefix):
@@ -101,16 +90,9 @@ def run_dates(args: argparse.Namespace) -> tuple[list[date], dict[str, Any]]:
                        "account-wide, and bare names such as marts may be another team's")
     if args.region is not None and not REGION_RE.fullmatch(args.region):
         raise VarError(f"--region {args.region!r}: an AWS region such as ap-northeast-2")
-    effective = validate(dict(overrides, date=args.date))
-    first = parse_date(effective["date"])
-    last = parse_date(args.to, "to") if args.to else first
-    if last < first:
-        raise VarError(f"--to {last} is before --date {first}")
-    if (last - first).days > 366:
-        raise VarError(f"--date {first} --to {last} is more than a year of runs; split the backfill")
     if not (args.artifacts.startswith("s3://") or args.artifacts.startswith("/")):
         raise VarError(f"--artifacts {args.artifacts!r}: give s3://bucket/prefix or an absolute folder")
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)], effective
+    return request.days(), request.vars
 
 
 class Artifacts:
@@ -267,7 +249,7 @@ def build_one(day: date, effective: dict[str, Any], target: str, artifacts: Arti
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from ..run_vars import VarError
+    from ..run_request import VarError
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:

@@ -1,14 +1,20 @@
-"""Validation of the dbt vars, for the CLI: refuse a bad value before dbt or Spark start.
+"""A run request: which KST business dates to build, with which dbt vars, parsed, validated and
+range-checked once, before dbt or Spark start, for every caller: `seglog run`, `load`, `audit`,
+`ddl`, `reconcile`, `seglog emr submit` and the EMR job (whose arguments the DAG builds).
 
-The same rules are enforced inside dbt by macros/vars/validate_run_vars.sql (for users who
-call dbt directly); tests/python/test_run_vars.py checks both sides agree.
+The dates are given by --date (and --to for a range), never inside --vars: one rule for every
+caller. The same var rules are enforced inside dbt by macros/vars/validate_run_vars.sql (for
+users who call dbt directly); tests/python/test_run_vars.py checks both sides agree.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+
+import yaml
 
 from .project import default_vars
 
@@ -86,3 +92,60 @@ def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise VarError("Invalid var 'segment_sources': the three sources need three different source ids")
     out["segment_sources"] = dict(sources)
     return out
+
+
+MAX_RUN_DAYS = 366  # a longer backfill is split by the caller: a year of runs at most per request
+
+
+def parse_vars_text(text: str | None) -> dict[str, Any]:
+    """--vars as YAML or JSON (as dbt reads it), a mapping; {} when not given."""
+    if not text:
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise VarError(f"--vars is not valid YAML/JSON: {exc}. Example: --vars '{{late_arrival_days: 2}}'") from None
+    except ValueError as exc:  # YAML reads an unquoted 2023-02-30 as a date and fails
+        raise VarError(f"--vars holds an impossible date ({exc}): a date must be a real calendar date in the form "
+                       "YYYY-MM-DD, e.g. 2023-11-08") from None
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict):
+        raise VarError(f"--vars must be a mapping, got {text!r}. Example: --vars '{{late_arrival_days: 2}}'")
+    return parsed
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """The dates first..last, oldest first, and the validated vars every one of them is built with."""
+
+    first: date
+    last: date
+    vars: dict[str, Any] = field(compare=False)  # validated and normalised, `date` = first
+    given: dict[str, Any] = field(default_factory=dict, compare=False)  # the vars the caller set, as given
+
+    @classmethod
+    def parse(cls, date_: Any = None, to: Any = None, vars_text: str | None = None,
+              **options: Any) -> "RunRequest":
+        """From the callers' options: --date (default: dbt_project.yml's, read now, not at import),
+        --to, --vars, and options that set a var (late_arrival_days=…, segment_root=…; None = not
+        given). Raises VarError, whose message names the option, on anything that would not run."""
+        given = parse_vars_text(vars_text)
+        if "date" in given:
+            raise VarError("--vars must not hold date: give it as --date (and --to for a range)")
+        given.update({name: value for name, value in options.items() if value is not None})
+        effective = validate(dict(given, date=default_vars()["date"] if date_ is None else date_))
+        first = parse_date(effective["date"])
+        last = parse_date(to, "to") if to is not None else first
+        if last < first:
+            raise VarError(f"--to {last} is before --date {first}")
+        if (last - first).days > MAX_RUN_DAYS:
+            raise VarError(f"--date {first} --to {last} is more than a year of runs; split the backfill")
+        return cls(first, last, effective, given)
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+    def dbt_vars(self, day: date) -> dict[str, Any]:
+        """The vars of the build for ``day`` (JSON-ready: the date as YYYY-MM-DD)."""
+        return dict(self.vars, date=day.isoformat())

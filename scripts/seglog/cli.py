@@ -266,7 +266,7 @@ def load(
     Exit 1 when a load fails (its previous rows stay) or a count differs. The results table is printed and written as JSON, with a one-line summary for the scheduler."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from .loader import (TARGETS, ConfigError, DdlError, PostgresTarget, RedshiftTarget, SourceError, Warehouse,
+    from .loader import (TARGETS, ConfigError, PostgresTarget, RedshiftTarget, SourceError, Warehouse,
                          load_all, owned_dates)
 
     if target not in TARGETS:
@@ -299,23 +299,11 @@ def load(
                 if dry_run and isinstance(exc, ConfigError) else "")
         _fail(str(exc) + hint, code=1)
     if dry_run:
-        from .loader import plan
+        from .loader import dry_run as planned
 
-        for model in chosen:
-            try:
-                job = plan(model, warehouse, owned, tgt.dialect)
-            except Exception as exc:  # noqa: BLE001 - shown, and the other models are still shown
-                console.print(f"-- {model.name}: cannot plan: {exc}", highlight=False, markup=False)
-                continue
-            console.print(f"-- {model.name}: {job.data.num_rows:,} rows"
-                          + (f", partitions {', '.join(job.values)}" if job.partition else " (whole table)"),
-                          highlight=False, markup=False)
-            try:
-                statements = tgt.dry_run(job, model) or ["-- (table up to date)"]
-            except DdlError as exc:  # a change the load would refuse: shown as what the load would say
-                statements = [f"-- the load would stop here: {exc}"]
-            for stmt in statements:
-                console.print(stmt + ("" if stmt.startswith("--") else ";"), highlight=False, markup=False)
+        for header, statements in planned(chosen, warehouse, owned, tgt):
+            for line in (header, *statements):
+                console.print(line, highlight=False, markup=False)
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
@@ -376,22 +364,10 @@ def reconcile(
         table.add_row(c.model, c.partition, f"{c.spark:,}", "[red]no table[/]" if c.absent else f"{c.warehouse:,}",
                       ("[yellow]no rows yet[/]" if c.no_rows_yet else "yes") if c.ok else "[red]NO[/]")
     console.print(table)
-    bad = [c for c in counts if not c.ok]
-    empty = sorted({c.model for c in counts if c.no_rows_yet})
-    missing = sorted({c.model for c in counts if c.absent})
-    summary = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
-               f"{sum(c.spark for c in counts):,} rows: " + (
-                   "Spark and the warehouse agree" if not bad else
-                   f"{len(bad)} partition(s) differ: " + ", ".join(
-                       f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5]))) + (
-                   f"; warning: no rows yet in {', '.join(empty)}" if empty else "") + (
-                   f"; not in the warehouse at all (never loaded: run `seglog load` for the date): "
-                   f"{', '.join(missing)}" if missing else "")
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps({"ok": not bad, "summary": summary, "run_date": day.isoformat(), "target": target,
-                                   "counts": [c.__dict__ for c in counts]}, indent=2))
-    console.print(summary, highlight=False)
-    if bad:
+    outcome = recount.Recount(day.isoformat(), target, counts)
+    outcome.write(results)
+    console.print(outcome.summary(), highlight=False)
+    if not outcome.ok:
         raise typer.Exit(1)
 
 

@@ -117,3 +117,49 @@ def test_a_403_on_a_folder_probe_is_answered_by_a_listing_never_taken_for_exists
 
     with pytest.raises(OSError, match="NETWORK_CONNECTION"):  # any other failure is still an error
         Warehouse(Broken(), str(tmp_path), "s3://b/warehouse").exists(f"{tmp_path}/marts.db")
+
+
+def test_a_dry_run_shows_each_models_statements_and_loads_nothing(pg, tmp_path: Path) -> None:
+    """loader.dry_run (what `seglog load --dry-run` prints): per model a header with its rows and
+    partitions and the statements it would send; a model that cannot be planned says why, and the
+    others are still shown; nothing is written to the warehouse."""
+    from seglog.loader import dry_run
+
+    warehouse = _warehouse(tmp_path)
+    good = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"], key_columns=["message_id"])
+    gone = Model("no_such_model", "marts", "no_such_model", "ymd", grain=["message_id"])
+    exists = "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'run_events'"
+    before = _rows(pg, "select count(*) from marts.run_events") if _rows(pg, exists) == [(1,)] else None
+    shown = list(dry_run([gone, good], warehouse, OWNED[-2:], PostgresTarget(pg)))
+    assert [header.split(":")[0] for header, _ in shown] == ["-- no_such_model", "-- run_events"]
+    assert "cannot plan" in shown[0][0] and shown[0][1] == []
+    assert shown[1][0] == "-- run_events: 4 rows, partitions 2023-11-07, 2023-11-08"
+    statements = shown[1][1]
+    assert statements[-1].startswith("-- then one transaction: COPY") and "2023-11-07', '2023-11-08'" in statements[-1]
+    if before is None:  # no table yet: the dry run shows the CREATE TABLE it would send, and sends nothing
+        assert statements[0].lower().startswith("create table") and statements[0].endswith(";"), statements
+        assert _rows(pg, exists) == [(0,)]
+    else:  # the table of the test above: the same rows after the dry run
+        assert _rows(pg, "select count(*) from marts.run_events") == before
+
+
+def test_a_recount_says_what_differs_and_writes_what_the_scheduler_reads(tmp_path: Path) -> None:
+    """recount.Recount (what `seglog reconcile` prints and writes): ok only when every partition
+    agrees; the summary names the partitions that differ and the models never loaded."""
+    import json
+
+    from seglog.loader._recount import Count, Recount
+
+    agree = Recount("2023-11-08", "pg_local", [Count("segment_log", "2023-11-07", 5, 5), Count("dim_users", "*", 2, 2)])
+    assert agree.ok and agree.summary() == "2 model(s), 2 partition(s), 7 rows: Spark and the warehouse agree"
+    differ = Recount("2023-11-08", "pg_local", [Count("segment_log", "2023-11-08", 5, 4),
+                                                Count("hourly_traffic", "2023-11-08", 24, 0, absent=True)])
+    assert not differ.ok
+    assert differ.summary() == (
+        "2 model(s), 2 partition(s), 29 rows: 2 partition(s) differ: segment_log 2023-11-08 (Spark 5, warehouse 4), "
+        "hourly_traffic 2023-11-08 (Spark 24, warehouse 0); not in the warehouse at all (never loaded: run "
+        "`seglog load` for the date): hourly_traffic")
+    differ.write(tmp_path / "out" / "reconcile_results.json")
+    written = json.loads((tmp_path / "out" / "reconcile_results.json").read_text())
+    assert written["ok"] is False and written["run_date"] == "2023-11-08" and written["target"] == "pg_local"
+    assert written["summary"] == differ.summary() and len(written["counts"]) == 2

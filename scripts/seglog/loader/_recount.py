@@ -100,3 +100,37 @@ def compare(expected: dict[str, Any], models: dict[str, Model],
         out += [Count(name, part, int(n), (found or {}).get(part, 0), empty, found is None)
                 for part, n in sorted(partitions.items())]
     return out
+
+
+@dataclass
+class Recount:
+    """A recount's outcome: its counts, a one-line summary for the scheduler and its JSON file."""
+
+    run_date: str
+    target: str
+    counts: list[Count]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.counts)
+
+    def summary(self) -> str:
+        counts = self.counts
+        bad = [c for c in counts if not c.ok]
+        empty = sorted({c.model for c in counts if c.no_rows_yet})
+        missing = sorted({c.model for c in counts if c.absent})
+        text = (f"{len({c.model for c in counts})} model(s), {len(counts)} partition(s), "
+                f"{sum(c.spark for c in counts):,} rows: ")
+        text += "Spark and the warehouse agree" if not bad else f"{len(bad)} partition(s) differ: " + ", ".join(
+            f"{c.model} {c.partition} (Spark {c.spark:,}, warehouse {c.warehouse:,})" for c in bad[:5])
+        if empty:
+            text += f"; warning: no rows yet in {', '.join(empty)}"
+        if missing:
+            text += (f"; not in the warehouse at all (never loaded: run `seglog load` for the date): "
+                     f"{', '.join(missing)}")
+        return text
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"ok": self.ok, "summary": self.summary(), "run_date": self.run_date,
+                                    "target": self.target, "counts": [c.__dict__ for c in self.counts]}, indent=2))

@@ -13,13 +13,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import pyarrow as pa
 
 from ._data_api import ConfigError
 from ._ddl import DdlError, create_table, evolve
-from ._plan import Step, TableLoad, plan_partitions
+from ._plan import Step, TableLoad, plan, plan_partitions
 from ..redact import redact
 from ._postgres import LoadError
 from ._load_checksums import LoadResult
@@ -224,3 +224,23 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
             outcome.failed.append((model.name, redact(error)))
         done(model.name)
     return outcome
+
+
+def dry_run(models: list[Model], warehouse: Warehouse, owned: list[date],
+            target: Target) -> Iterator[tuple[str, list[str]]]:
+    """What a load would do, loading nothing: per model a header line and the statements (DDL,
+    ALTERs, the load's own) it would send; a model that cannot be planned, or whose change the
+    load would refuse, says so in a comment, and the others are still shown."""
+    for model in models:
+        try:
+            job = plan(model, warehouse, owned, target.dialect)
+        except Exception as exc:  # noqa: BLE001 - shown, and the other models are still shown
+            yield f"-- {model.name}: cannot plan: {exc}", []
+            continue
+        header = f"-- {model.name}: {job.data.num_rows:,} rows" + (
+            f", partitions {', '.join(job.values)}" if job.partition else " (whole table)")
+        try:
+            statements = target.dry_run(job, model) or ["-- (table up to date)"]
+        except DdlError as exc:  # a change the load would refuse: shown as what the load would say
+            statements = [f"-- the load would stop here: {exc}"]
+        yield header, [stmt + ("" if stmt.startswith("--") else ";") for stmt in statements]

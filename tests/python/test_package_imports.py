@@ -76,3 +76,19 @@ def test_every_command_takes_its_dates_through_run_request() -> None:
         text = (PACKAGE_DIR / module).read_text()
         assert "RunRequest.parse(" in text, module
         assert "more than a year" not in text and "yaml.safe_load" not in text, module
+
+
+def test_the_emr_jobs_imports_need_nothing_its_archive_leaves_out() -> None:
+    """The EMR job's archive holds seglog.emr.job_env.JOB_NEEDS, not psycopg: the modules the job
+    imports (the loader's face for loadable_models, the audit reader, the run request) must load
+    without it. Run in a fresh interpreter where importing psycopg fails, as on EMR."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['psycopg'] = None\n"
+            "import seglog.emr.job, seglog.audit, seglog.run_request\n"
+            "from seglog.loader import Warehouse, loadable_models\n"
+            "from seglog.emr.job_env import JOB_NEEDS\n"
+            "assert not any(n.startswith('psycopg') for n in JOB_NEEDS)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

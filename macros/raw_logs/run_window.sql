@@ -32,6 +32,16 @@
     {{ return(days) }}
 {% endmacro %}
 
+{#-
+  The rows of a relation in this run's owned partitions: the import CTE most models start
+  from. A caller narrows it further with `and ...` on the next line.
+-#}
+{% macro owned_rows(relation) %}
+    select *
+    from {{ relation }}
+    where ymd in {{ sql_string_list(owned_ymds()) }}
+{%- endmacro %}
+
 {#- Segment's folder name of a received day: UNIX ms of its 00:00 UTC. -#}
 {% macro received_day_ms(day) %}
     {{ return(((day - modules.datetime.date(1970, 1, 1)).days * 86400000) | string) }}

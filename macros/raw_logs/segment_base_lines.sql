@@ -152,3 +152,9 @@ select * from final
 
 {#- Segment's calls (the spec's message types); any other `type` is unknown_type. -#}
 {% macro segment_call_types() %}{{ return(['page', 'screen', 'track', 'identify', 'group', 'alias']) }}{% endmacro %}
+
+{#- The base models of one kind ('lines' or 'events') for the two tables of the segment source,
+    for the audit models that add up over both. -#}
+{% macro segment_base_models(kind) %}
+    {{ return(['base_segment__web_app_' ~ kind, 'base_segment__procedure_' ~ kind]) }}
+{% endmacro %}

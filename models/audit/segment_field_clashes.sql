@@ -16,21 +16,18 @@
 with
 
 lines as (
-    select
-        source_key,
-        message_id,
-        file_name,
-        field_clashes
-    from ({{ segment_window_lines(ref('base_segment__web_app_lines')) }})
-    where reject_reason is null and size(field_clashes) > 0
-    union all
-    select
-        source_key,
-        message_id,
-        file_name,
-        field_clashes
-    from ({{ segment_window_lines(ref('base_segment__procedure_lines')) }})
-    where reject_reason is null and size(field_clashes) > 0
+    {%- for model in segment_base_models('lines') %}
+        select
+            source_key,
+            message_id,
+            file_name,
+            field_clashes
+        from ({{ segment_window_lines(ref(model)) }})
+        where reject_reason is null and size(field_clashes) > 0
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 clashes as (

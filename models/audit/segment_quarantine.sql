@@ -16,9 +16,9 @@
 
 {#- (base model, kind, column holding the reason, which rows are set aside) -#}
 {%- set set_aside_from = [] -%}
-{%- for source in ['web_app', 'procedure'] -%}
-    {%- do set_aside_from.append(('base_segment__' ~ source ~ '_lines', 'malformed', 'reject_reason', 'reject_reason is not null')) -%}
-    {%- do set_aside_from.append(('base_segment__' ~ source ~ '_events', 'outside_window', 'window_status', "window_status in ('beyond_window', 'ahead_of_receipt')")) -%}
+{%- for lines, events in zip(segment_base_models('lines'), segment_base_models('events')) -%}
+    {%- do set_aside_from.append((lines, 'malformed', 'reject_reason', 'reject_reason is not null')) -%}
+    {%- do set_aside_from.append((events, 'outside_window', 'window_status', "window_status in ('beyond_window', 'ahead_of_receipt')")) -%}
 {%- endfor -%}
 
 with

@@ -23,33 +23,30 @@
 with
 
 lines as (
-    select
-        source_key,
-        reject_reason,
-        field_clashes
-    from ({{ segment_window_lines(ref('base_segment__web_app_lines')) }})
-    union all
-    select
-        source_key,
-        reject_reason,
-        field_clashes
-    from ({{ segment_window_lines(ref('base_segment__procedure_lines')) }})
+    {%- for model in segment_base_models('lines') %}
+        select
+            source_key,
+            reject_reason,
+            field_clashes
+        from ({{ segment_window_lines(ref(model)) }})
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 events as (
-    select
-        source_key,
-        duplicate_rank,
-        window_status,
-        anonymous_id is null and user_id is null as has_no_id
-    from {{ ref('base_segment__web_app_events') }}
-    union all
-    select
-        source_key,
-        duplicate_rank,
-        window_status,
-        anonymous_id is null and user_id is null as has_no_id
-    from {{ ref('base_segment__procedure_events') }}
+    {%- for model in segment_base_models('events') %}
+        select
+            source_key,
+            duplicate_rank,
+            window_status,
+            anonymous_id is null and user_id is null as has_no_id
+        from {{ ref(model) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 line_counts as (
@@ -66,10 +63,10 @@ event_counts as (
     select
         source_key,
         count_if(duplicate_rank > 1) as duplicates,
-        count_if(duplicate_rank = 1 and window_status = 'owned') as events_staged,
+        count_if({{ is_staged() }}) as events_staged,
         count_if(duplicate_rank = 1 and window_status != 'owned') as out_of_window,
         count_if(window_status in ('beyond_window', 'ahead_of_receipt')) as kept_aside,
-        count_if(duplicate_rank = 1 and window_status = 'owned' and has_no_id) as events_without_ids
+        count_if({{ is_staged() }} and has_no_id) as events_without_ids
     from events
     group by source_key
 ),

@@ -15,10 +15,7 @@
 with
 
 events as (
-    select *
-    from {{ ref('int_sessionised_events') }}
-    where
-        ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('int_sessionised_events')) }}
         and session_id is not null
 ),
 

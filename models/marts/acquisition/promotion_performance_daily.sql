@@ -7,10 +7,7 @@
 with
 
 promotion_events as (
-    select *
-    from {{ ref('stg_segment__procedure_events') }}
-    where
-        ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('stg_segment__procedure_events')) }}
         and event in ('Promotion Viewed', 'Promotion Clicked')
 ),
 

@@ -3,10 +3,7 @@
 with
 
 clicks as (
-    select *
-    from {{ ref('int_sessionised_events') }}
-    where
-        ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('int_sessionised_events')) }}
         and nullif(trim(button_name), '') is not null
 ),
 

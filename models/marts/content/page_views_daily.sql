@@ -8,10 +8,7 @@
 with
 
 page_views as (
-    select *
-    from {{ ref('int_sessionised_events') }}
-    where
-        ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('int_sessionised_events')) }}
         and is_page_view
 ),
 

@@ -3,9 +3,7 @@
 with
 
 events as (
-    select *
-    from {{ ref('stg_segment__events') }}
-    where ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('stg_segment__events')) }}
 ),
 
 final as (

@@ -3,9 +3,7 @@
 with
 
 sessions as (
-    select *
-    from {{ ref('int_sessions') }}
-    where ymd in {{ sql_string_list(owned_ymds()) }}
+    {{ owned_rows(ref('int_sessions')) }}
 ),
 
 final as (

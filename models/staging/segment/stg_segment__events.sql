@@ -9,9 +9,7 @@ with
 events as (
     select *
     from {{ ref('base_segment__web_app_events') }}
-    where
-        duplicate_rank = 1
-        and window_status = 'owned'
+    where {{ is_staged() }}
 ),
 
 final as (
@@ -84,12 +82,7 @@ final as (
         properties_properties_url as properties_nav_url,
         properties_properties_search as properties_nav_search,
         traits_customer_id as customer_id,
-        context,
-        properties,
-        traits,
-        integrations,
-        field_clashes,
-        {{ kst_calendar_columns('`timestamp`') }}
+        {{ staging_kept_columns() }}
     from events
 )
 

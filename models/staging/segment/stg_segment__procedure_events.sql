@@ -5,9 +5,7 @@ with
 events as (
     select *
     from {{ ref('base_segment__procedure_events') }}
-    where
-        duplicate_rank = 1
-        and window_status = 'owned'
+    where {{ is_staged() }}
 ),
 
 final as (
@@ -42,12 +40,7 @@ final as (
         properties_position as position,
         traits_customer_id as customer_id,
         integrations_actions_amplitude_session_id as amplitude_session_id,
-        context,
-        properties,
-        traits,
-        integrations,
-        field_clashes,
-        {{ kst_calendar_columns('`timestamp`') }}
+        {{ staging_kept_columns() }}
     from events
 )
 

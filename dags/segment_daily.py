@@ -92,10 +92,12 @@ def kst_date(logical_date: Any) -> str:
     return pendulum.instance(logical_date).in_timezone(KST).strftime("%Y-%m-%d")
 
 
-def utc_folder(business_date: str, days_before: int) -> str:
-    """The Segment folder name (epoch milliseconds of the UTC day) of business_date minus days."""
-    day = pendulum.parse(business_date, tz="UTC").subtract(days=days_before)
-    return str(int(day.timestamp() * 1000))
+def utc_folders(business_date: str) -> list[str]:
+    """The Segment folders (epoch milliseconds of a UTC day) that hold most of KST day D: the UTC
+    days D-1 (from 15:00) and D (until 15:00). The DAG keeps its own copy of the project's
+    seglog.kst_calendar (it runs in Airflow's venv, without seglog); tests/dags pins the two."""
+    day = pendulum.parse(business_date, tz="UTC")
+    return [str(int(d.timestamp() * 1000)) for d in (day.subtract(days=1), day)]
 
 
 def job_vars(extra: dict[str, Any] | None) -> str:
@@ -209,7 +211,7 @@ with DAG(
     dagrun_timeout=timedelta(hours=12),  # a stuck day fails visibly instead of blocking the next
     on_failure_callback=on_run_failure,
     default_args=default_args,
-    user_defined_macros={"kst_date": kst_date, "utc_folder": utc_folder, "job_vars": job_vars},
+    user_defined_macros={"kst_date": kst_date, "utc_folders": utc_folders, "job_vars": job_vars},
     params={"vars": {}},  # more dbt vars for a manual run, e.g. {"late_arrival_days": 3}
     tags=["segment", "emr-serverless", "redshift"],
     doc_md=__doc__,
@@ -219,8 +221,8 @@ with DAG(
     sensors = [
         S3KeySensor(
             task_id=f"wait_for_{source}",
-            bucket_key=[f"{{{{ {SETTINGS}.raw_root.rstrip('/') }}}}/{source_id}/{{{{ utc_folder(kst_date(logical_date), {back}) }}}}/*"
-                        for back in (1, 0)],
+            bucket_key=[f"{{{{ {SETTINGS}.raw_root.rstrip('/') }}}}/{source_id}/{{{{ utc_folders(kst_date(logical_date))[{i}] }}}}/*"
+                        for i in (0, 1)],
             wildcard_match=True,
             mode="reschedule",
             poke_interval=POKE_S,
@@ -231,16 +233,15 @@ with DAG(
     ]
 
     @task
-    def report_landed(logical_date=None) -> dict[str, dict[str, int]]:
+    def report_landed(business_date: str) -> dict[str, dict[str, int]]:
         cfg = _settings()
-        business_date = kst_date(logical_date)
         hook = S3Hook()
         bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
         landed: dict[str, dict[str, int]] = {}
         for source, source_id in SOURCES.items():
             files = size = 0
-            for back in (1, 0):
-                folder = f"{prefix}/{source_id}/{utc_folder(business_date, back)}/"
+            for utc_folder in utc_folders(business_date):
+                folder = f"{prefix}/{source_id}/{utc_folder}/"
                 for page in hook.get_conn().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
                     for obj in page.get("Contents", []):
                         files, size = files + 1, size + obj["Size"]
@@ -293,9 +294,8 @@ with DAG(
     )
 
     @task
-    def load_warehouse(logical_date=None) -> dict[str, Any]:
+    def load_warehouse(business_date: str) -> dict[str, Any]:
         cfg = _settings()
-        business_date = kst_date(logical_date)
         with tempfile.TemporaryDirectory() as tmp:
             results = f"{tmp}/load_results.json"
             _seglog([cfg.get("seglog", "seglog"), "load", "--date", business_date,
@@ -307,9 +307,8 @@ with DAG(
                 "rows": sum(r["rows"] for r in outcome["loaded"])}
 
     @task
-    def reconcile(logical_date=None) -> dict[str, Any]:
+    def reconcile(business_date: str) -> dict[str, Any]:
         cfg = _settings()
-        business_date = kst_date(logical_date)
         root = cfg["emr_root"].rstrip("/")
         with tempfile.TemporaryDirectory() as tmp:
             results = f"{tmp}/reconcile_results.json"
@@ -328,15 +327,16 @@ with DAG(
         return {"summary": checked["summary"], "partitions": len(checked["counts"])}
 
     @task
-    def report_success(landed: dict, loaded: dict, checked: dict, logical_date=None) -> str:
+    def report_success(business_date: str, landed: dict, loaded: dict, checked: dict) -> str:
         files = sum(v["files"] for v in landed.values())
-        text = (f":white_check_mark: segment_daily {kst_date(logical_date)} done: {files:,} files in; "
+        text = (f":white_check_mark: segment_daily {business_date} done: {files:,} files in; "
                 f"{loaded['summary']}; reconciled with Spark: {checked['summary']}")
         _post(text)
         return text
 
-    landed = report_landed()
-    loaded = load_warehouse()
-    checked = reconcile()
+    # the business date reaches each task as a templated argument, rendered once per run from `day`
+    landed = report_landed(day)
+    loaded = load_warehouse(day)
+    checked = reconcile(day)
     sensors >> landed >> run_emr_job >> loaded >> checked
-    report_success(landed, loaded, checked)
+    report_success(day, landed, loaded, checked)

@@ -20,7 +20,6 @@ The environment is set before Airflow is imported (Airflow reads its configurati
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import re
@@ -37,6 +36,11 @@ from typing import Any
 from .slack_recorder import SlackRecorder
 
 PROJECT = Path(__file__).resolve().parents[2]
+# The project's KST calendar is standard library only, so Airflow's venv can import it from the
+# source tree (seglog's other modules need the dbt venv and are never imported here).
+sys.path.insert(0, str(PROJECT / "scripts"))
+from seglog.kst_calendar import folder_name  # noqa: E402
+
 DBT_VENV = PROJECT / ".venv" / "bin"
 SAMPLE = PROJECT / "data" / "sample" / "segment-logs"
 RAW_BUCKET, EMR_BUCKET = "segment-raw", "segment-emr"
@@ -55,10 +59,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def utc_folder(day: date) -> str:
-    return str(calendar.timegm(day.timetuple()) * 1000)
 
 
 class Stage:
@@ -206,7 +206,7 @@ class Stage:
         s3 = self.client("s3")
         n = 0
         for days_back in (2, 1, 0):
-            folder = utc_folder(business_date - timedelta(days=days_back))
+            folder = folder_name(business_date - timedelta(days=days_back))
             for path in sorted(SAMPLE.glob(f"*/{folder}/*")):
                 key = f"segment-logs/{path.relative_to(SAMPLE).as_posix()}"
                 s3.upload_file(str(path), RAW_BUCKET, key)

@@ -12,6 +12,12 @@
     {{ return(run_vars()['date']) }}
 {% endmacro %}
 
+{#- The two UTC received days that hold most of KST day `day`: D-1 (from 15:00) and D (until
+    15:00); seglog.kst_calendar.utc_days in Python, which the DAG's sensors mirror. -#}
+{% macro utc_days_of(day) %}
+    {{ return([day - modules.datetime.timedelta(days=1), day]) }}
+{% endmacro %}
+
 {#- The KST business dates (yyyy-MM-dd) whose partitions this run rewrites: D-L..D. -#}
 {% macro owned_ymds() %}
     {%- set v = run_vars() -%}

@@ -6,12 +6,13 @@ benchmarks) calls this module."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
 import pyarrow.parquet as pq
 
+from .kst_calendar import date_range
 from .project import schema_folder, spark_dir
 
 # The counts of a row, in the order the audit table prints them.
@@ -33,7 +34,7 @@ def owned_dates(rows: Iterable[dict[str, Any]]) -> list[date]:
         return []
     first = min(date.fromisoformat(str(r["owned_from_ymd"])) for r in rows)
     last = max(date.fromisoformat(str(r["owned_to_ymd"])) for r in rows)
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return date_range(first, last)
 
 
 def read_run(run_ymd: str, spark_root: Path | None = None) -> list[dict[str, Any]]:

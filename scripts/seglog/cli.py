@@ -18,7 +18,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -50,7 +50,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     logging.getLogger("py4j").setLevel(logging.WARNING)  # pyspark's gateway chatter
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
@@ -61,7 +61,6 @@ def _request(date_: Optional[str], to: Optional[str] = None, vars_: Optional[str
         return RunRequest.parse(date_, to, vars_, **options)
     except VarError as exc:
         _fail(str(exc))
-    raise AssertionError("unreachable")
 
 
 @app.command()

@@ -30,7 +30,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-KST = timezone(timedelta(hours=9))
+from .kst_calendar import date_range, kst_midnight, received_day_ms
+
 DAY_MS = 86_400_000
 
 # Share of a day's events per source; the procedure source is the smallest, as in production.
@@ -128,11 +129,6 @@ class GenerateResult:
         return rows
 
 
-def received_day_ms(day: date) -> int:
-    """UNIX milliseconds of 00:00 UTC of ``day`` (the folder name Segment uses)."""
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
-
-
 def iso_ms(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
@@ -227,11 +223,16 @@ class _Generator:
                 ev["properties"] = {"action": {"name": self.rng.choice(ACTIONS), "hospital": [hid, hname]},
                                     "page": {"name": page_name}, "path": path}
         else:
-            ev["type"] = "identify"
-            if user["user_id"]:
-                ev["userId"] = user["user_id"]
-            ev["traits"] = {"customerId": user["customer_id"]}
+            self._identify(ev, user)
         return ev
+
+    @staticmethod
+    def _identify(ev: dict[str, Any], user: dict[str, Any]) -> None:
+        """Make `ev` an identify call: the user's id when known, and the customer id trait."""
+        ev["type"] = "identify"
+        if user["user_id"]:
+            ev["userId"] = user["user_id"]
+        ev["traits"] = {"customerId": user["customer_id"]}
 
     def _app(self, ts: datetime, user: dict[str, Any]) -> dict[str, Any]:
         ev = self._common(ts, user)
@@ -258,10 +259,7 @@ class _Generator:
             ev["properties"] = {"button": {"name": bname, "position": bpos, "hospital": [hid, hname]},
                                 "properties": inner, "title": self._title()}
         else:
-            ev["type"] = "identify"
-            if user["user_id"]:
-                ev["userId"] = user["user_id"]
-            ev["traits"] = {"customerId": user["customer_id"]}
+            self._identify(ev, user)
         return ev
 
     def _procedure(self, ts: datetime, user: dict[str, Any]) -> dict[str, Any]:
@@ -298,15 +296,12 @@ class _Generator:
                                 "search_type": self.rng.choice(["board", "hospital"]),
                                 "url": ev["context"]["page"]["url"]}
         else:
-            ev["type"] = "identify"
-            if user["user_id"]:
-                ev["userId"] = user["user_id"]
-            ev["traits"] = {"customerId": user["customer_id"]}
+            self._identify(ev, user)
         return ev
 
     # -- a day --------------------------------------------------------------------------
     def _timestamps(self, day: date, n: int) -> Iterator[datetime]:
-        start = datetime(day.year, day.month, day.day, tzinfo=KST).astimezone(timezone.utc)
+        start = kst_midnight(day)
         # Busier in the KST evening: a simple hour weighting.
         weights = [1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 6, 5, 5, 5, 5, 6, 7, 8, 9, 9, 7, 4]
         hours = self.rng.choices(range(24), weights=weights, k=n)
@@ -450,7 +445,7 @@ def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_d
     rng = gen.rng
     folders: Folders = defaultdict(list)
     stats: dict[tuple[str, str], FolderStats] = defaultdict(FolderStats)
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = date_range(start, end)
     parts = [days[i * len(days) // workers:(i + 1) * len(days) // workers] for i in range(min(workers, len(days)))]
     if len(parts) <= 1:
         total = _events(gen, start, end, events_per_day, rates, folders, stats)

@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from . import generator
+from .kst_calendar import received_day_ms
 
 FIVE_MB = 5 * 1024 * 1024
 DEPTH = 1000
@@ -96,9 +97,9 @@ def hostile_lines(day: date) -> list[tuple[bytes, str, str | None]]:
 
 def write_hostile_day(root: Path, day: date, source_ids: dict[str, str]) -> HostileDay:
     """Add the hostile files to received day ``day`` of the generated logs under ``root``."""
-    folder = root / source_ids["web"] / str(generator.received_day_ms(day))
+    folder = root / source_ids["web"] / str(received_day_ms(day))
     folder.mkdir(parents=True, exist_ok=True)
-    base = generator.received_day_ms(day) + 3_600_000
+    base = received_day_ms(day) + 3_600_000
     lines = hostile_lines(day)
     lines_file = folder / f"{base}.events-archiver-1.hostile-lines.tests.gz"
     lines_file.write_bytes(gzip.compress(b"\n".join(line for line, _, _ in lines) + b"\n", mtime=0))
@@ -113,7 +114,7 @@ def write_hostile_day(root: Path, day: date, source_ids: dict[str, str]) -> Host
     cut.write_bytes(whole[: len(whole) // 2])
     # Whole lines in the bytes before the cut: all a decompressor can give (zlib, fed every byte).
     got = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(whole[: len(whole) // 2])
-    empty_folder = root / source_ids["app"] / str(generator.received_day_ms(day - timedelta(days=2)))
+    empty_folder = root / source_ids["app"] / str(received_day_ms(day - timedelta(days=2)))
     if empty_folder.exists():
         for f in empty_folder.iterdir():
             f.unlink()

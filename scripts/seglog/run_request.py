@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import yaml
 
+from .kst_calendar import date_range
 from .project import default_vars
 
 SOURCE_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -144,7 +145,7 @@ class RunRequest:
         return cls(first, last, effective, given)
 
     def days(self) -> list[date]:
-        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+        return date_range(self.first, self.last)
 
     def dbt_vars(self, day: date) -> dict[str, Any]:
         """The vars of the build for ``day`` (JSON-ready: the date as YYYY-MM-DD)."""

@@ -12,14 +12,14 @@ import os
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 import yaml
 
 from rehearsal.permissions import Call, granted, ungranted
 from rehearsal.stage import (DATABASE_PREFIX, DBT_VENV, EMR_ROOT, PROJECT, RAW_ROOT, REGION, ROLE_ARN, SAMPLE,
-                             utc_folder, warehouse_sql)
+                             warehouse_sql)
+from seglog import kst_calendar  # importable here: rehearsal.stage puts the project's scripts/ on the path
 
 DAY = date(2023, 11, 8)  # a sample date: its folders (and the two before) are in data/sample
 START_DATE = "2023-10-01"
@@ -160,12 +160,29 @@ def test_the_dag_watches_the_sources_dbt_reads() -> None:
     assert segment_daily.SOURCES == project["vars"]["segment_sources"]
 
 
+def test_the_dags_calendar_says_what_the_projects_says() -> None:
+    """The DAG spells the KST calendar with pendulum (Airflow's venv has no seglog): its business
+    date and its two UTC folders must be seglog.kst_calendar's, at every KST midnight edge of a
+    year that crosses a leap day and a year's end."""
+    sys.path.insert(0, str(PROJECT / "dags"))
+    import pendulum
+    import segment_daily
+
+    # worked out by hand: 2023-11-07 00:00 UTC is 19,668 days after 1970-01-01
+    assert segment_daily.utc_folders("2023-11-08") == ["1699315200000", "1699401600000"]
+    for day in kst_calendar.date_range(date(2023, 12, 20), date(2025, 1, 5)):
+        assert segment_daily.utc_folders(day.isoformat()) == list(kst_calendar.utc_folders(day)), day
+        edge = pendulum.datetime(day.year, day.month, day.day, 15, tz="UTC")  # 00:00 KST of the next day
+        for instant in (edge.subtract(microseconds=1), edge):
+            assert segment_daily.kst_date(instant) == kst_calendar.business_date(instant).isoformat(), instant
+
+
 def _landed_on_disk(day: date) -> dict[str, tuple[int, int]]:
     """Files and bytes per source in the sample folders of KST day D (UTC folders D-1 and D)."""
     project = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())
     out = {}
     for source, source_id in project["vars"]["segment_sources"].items():
-        files = [p for back in (1, 0) for p in (SAMPLE / source_id / utc_folder(date.fromordinal(day.toordinal() - back))).glob("*")]
+        files = [p for folder in kst_calendar.utc_folders(day) for p in (SAMPLE / source_id / folder).glob("*")]
         out[source] = (len(files), sum(p.stat().st_size for p in files))
     return out
 

@@ -90,20 +90,19 @@ class JobSettings:
     timeout_minutes: int = JOB_TIMEOUT_MINUTES
 
     def check(self) -> "JobSettings":
-        if not APPLICATION_ID.fullmatch(self.application_id):
-            raise SpecError(f"application id {self.application_id!r}: 16 lower-case letters/digits, as "
-                            "`seglog emr app` prints")
-        if not ROLE_ARN.fullmatch(self.role_arn):
-            raise SpecError(f"job role {self.role_arn!r}: an IAM role ARN, arn:aws:iam::<account>:role/<name>")
-        if not S3_ROOT.fullmatch(self.root):
-            raise SpecError(f"EMR root {self.root!r}: s3://bucket/prefix")
-        if not S3_ROOT.fullmatch(self.raw_root):
-            raise SpecError(f"raw root {self.raw_root!r}: s3://bucket/prefix of the Segment source-id folders "
-                            "(the folder the DAG's sensors watch)")
-        if not REGION_RE.fullmatch(self.region):
-            raise SpecError(f"region {self.region!r}: an AWS region such as ap-northeast-2")
-        if not PREFIX_RE.fullmatch(self.database_prefix):
-            raise SpecError(f"database prefix {self.database_prefix!r}: lower-case letters, digits and _, ending in _")
+        rules = (  # (pattern, value, what it names, the right form)
+            (APPLICATION_ID, self.application_id, "application id",
+             "16 lower-case letters/digits, as `seglog emr app` prints"),
+            (ROLE_ARN, self.role_arn, "job role", "an IAM role ARN, arn:aws:iam::<account>:role/<name>"),
+            (S3_ROOT, self.root, "EMR root", "s3://bucket/prefix"),
+            (S3_ROOT, self.raw_root, "raw root",
+             "s3://bucket/prefix of the Segment source-id folders (the folder the DAG's sensors watch)"),
+            (REGION_RE, self.region, "region", "an AWS region such as ap-northeast-2"),
+            (PREFIX_RE, self.database_prefix, "database prefix", "lower-case letters, digits and _, ending in _"),
+        )
+        for pattern, value, what, form in rules:
+            if not pattern.fullmatch(value):
+                raise SpecError(f"{what} {value!r}: {form}")
         if not 1 <= self.timeout_minutes <= 1440:
             raise SpecError(f"timeout {self.timeout_minutes} minutes: 1 to 1440")
         return self

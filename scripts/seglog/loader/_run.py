@@ -17,14 +17,12 @@ from typing import Any, Callable, Iterator, Protocol
 
 import pyarrow as pa
 
-from ._data_api import ConfigError
-from ._ddl import DdlError, create_table, evolve
-from ._plan import Step, TableLoad, plan, plan_partitions
 from ..redact import redact
-from ._postgres import LoadError
+from ._ddl import create_table, evolve
 from ._load_checksums import LoadResult
-from ._type_mapping import TypeMappingError
-from ._source import Model, SourceError, Warehouse
+from ._plan import Step, TableLoad, plan, plan_partitions
+from ._source import Model, Warehouse
+from .errors import ConfigError, DdlError, LoadError, SourceError, TypeMappingError
 
 TARGETS = ("pg_local", "redshift")
 

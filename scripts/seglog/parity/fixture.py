@@ -38,15 +38,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import generator
+from ..kst_calendar import KST, date_range, received_day_ms
 from ..project import DATA_DIR, default_vars
 
-KST = timezone(timedelta(hours=9))
 FIXTURE_ROOT = DATA_DIR / "parity" / "segment-logs"
 
 FIRST_DATE = date(2020, 12, 27)
 GENERATED_LAST_DATE = date(2021, 1, 3)
 LAST_DATE = date(2021, 1, 4)  # hand-written events only
-FIXTURE_DATES = [FIRST_DATE + timedelta(days=i) for i in range((LAST_DATE - FIRST_DATE).days + 1)]
+FIXTURE_DATES = date_range(FIRST_DATE, LAST_DATE)
 # The one dbt run: the last date with a window that owns every fixture date (D-L..D) and
 # reads every folder of the fixture (D-L-1..D).
 RUN_DATE = LAST_DATE
@@ -402,7 +402,7 @@ def build(root: Path = FIXTURE_ROOT) -> Fixture:
         assert FIRST_DATE - timedelta(days=1) <= day <= LAST_DATE, dl.event["messageId"]
         by_file.setdefault((dl.source, day, dl.file_tag), []).append(dl.line())
     for (source, day, tag), lines in sorted(by_file.items()):
-        day_ms = generator.received_day_ms(day)
+        day_ms = received_day_ms(day)
         name = f"{day_ms + 86_399_000}.events-archiver-9.parity.handmade-{tag}.gz"
         _write_gz(out / ids[source] / str(day_ms) / name, lines)
         files += 1

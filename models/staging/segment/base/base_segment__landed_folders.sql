@@ -8,7 +8,7 @@
   downstream of it is skipped: the previous partitions stay exactly as they were. Older
   folders (D-L-1..D-2) may be missing (the start of history).
 -#}
-{%- set days = received_days()[-2:] -%}
+{%- set days = utc_days_of(run_date()) -%}
 
 with
 

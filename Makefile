@@ -56,7 +56,7 @@ profile: profiles.yml ## Write ./profiles.yml from profiles.example.yml if missi
 SAMPLE_MANIFEST := data/sample/segment-logs/_manifest.json
 
 # The sample is written once, and again only when the generator changes.
-$(SAMPLE_MANIFEST): scripts/seglog/generator.py | $(STAMP)
+$(SAMPLE_MANIFEST): scripts/seglog/generator.py scripts/seglog/kst_calendar.py | $(STAMP)
 	$(BIN)/seglog generate
 
 sample: venv $(SAMPLE_MANIFEST) ## Generate the sample Segment logs into data/sample (if missing or the generator changed)

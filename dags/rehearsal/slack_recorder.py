@@ -41,6 +41,10 @@ class SlackRecorder:
         self._thread.start()
         return self
 
+    @property
+    def started(self) -> bool:
+        return self._thread.is_alive()
+
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -79,16 +79,21 @@ class Stage:
         self.moto = subprocess.Popen([str(moto_bin), "-H", "127.0.0.1", "-p", str(port)],
                                      env={**os.environ, "MOTO_RECORDER_FILEPATH": str(self.recording)},
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_for(port)
-        self.slack.__enter__()
-        self._environment()
-        self._airflow_db()
-        self._aws()
-        self.record(True)
+        try:
+            self._wait_for(port)
+            self.slack.__enter__()
+            self._environment()
+            self._airflow_db()
+            self._aws()
+            self.record(True)
+        except BaseException:  # a stage that fails to set up stops what it started (`with` would not)
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.slack.__exit__(*exc)
+        if self.slack.started:
+            self.slack.__exit__(*exc)
         if self.moto:
             self.moto.terminate()
             self.moto.wait(timeout=10)

@@ -53,7 +53,9 @@
     {%- endif -%}
 
     {%- set sources = var('segment_sources', none) -%}
-    {%- if sources is not mapping or (sources.keys() | list | sort) != ['app', 'procedure', 'web'] -%}
+    {#- (keys compared as text: a key YAML reads as a number cannot be sorted with the names) -#}
+    {%- if sources is not mapping or (sources.keys() | map('string') | list | sort) != ['app', 'procedure', 'web']
+        or (sources.keys() | reject('string') | list) -%}
         {{ _fail_var('segment_sources', sources, 'must map exactly the keys web, app and procedure to Segment source ids', '{segment_sources: {web: abc, app: def, procedure: ghi}}') }}
     {%- endif -%}
     {%- for key, source_id in sources.items() -%}

@@ -82,7 +82,8 @@ def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     out["segment_root"] = root.rstrip("/")
 
     sources = merged.get("segment_sources")
-    if not isinstance(sources, dict) or sorted(sources) != sorted(SOURCE_KEYS):
+    if not isinstance(sources, dict) or sorted(map(str, sources)) != sorted(SOURCE_KEYS) \
+            or not all(isinstance(key, str) for key in sources):
         raise VarError(f"Invalid var 'segment_sources': {sources!r} — must map exactly the keys web, app and "
                        "procedure to Segment source ids")
     for key, source_id in sources.items():
@@ -113,6 +114,10 @@ def parse_vars_text(text: str | None) -> dict[str, Any]:
         return {}
     if not isinstance(parsed, dict):
         raise VarError(f"--vars must be a mapping, got {text!r}. Example: --vars '{{late_arrival_days: 2}}'")
+    odd = [key for key in parsed if not isinstance(key, str)]
+    if odd:
+        raise VarError(f"--vars: {odd[0]!r} is not a var name; names are words such as late_arrival_days "
+                       f"(known vars: {', '.join(sorted(default_vars()))})")
     return parsed
 
 

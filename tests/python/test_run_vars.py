@@ -37,6 +37,10 @@ BAD_VARS = [
     ("{segment_sources: {web: a, app: b}}", "web, app and procedure"),
     ("{segment_sources: {web: a, app: a, procedure: c}}", "different source ids"),
     ("{segment_sources: {web: 'a b', app: b, procedure: c}}", "letters, digits"),
+    # a key YAML reads as a number or a boolean: a clear message, not a TypeError from sorting
+    ("{segment_sources: {1: a, app: b, procedure: c}}", "web, app and procedure"),
+    ("{segment_sources: {1: a, web: x, app: b, procedure: c}}", "web, app and procedure"),
+    ("{segment_sources: {true: a, app: b, procedure: c}}", "web, app and procedure"),
 ]
 GOOD_VARS = ["{date: 2023-11-08}", "{session_inactivity_minutes: 1}", "{session_inactivity_minutes: 1440}",
              "{date: '2024-02-29', late_arrival_days: 0}", "{late_arrival_days: 30}",
@@ -55,6 +59,14 @@ def test_cli_refuses_bad_vars(vars_yaml: str, words: str) -> None:
 def test_cli_accepts_good_vars(vars_yaml: str) -> None:
     result = CliRunner().invoke(app, ["check-vars", "--vars", vars_yaml])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("vars_yaml", ["{1: 2}", "{late_arrival_days: 1, 2: x}", "{null: 1}"])
+def test_cli_refuses_a_var_name_that_is_not_a_word(vars_yaml: str) -> None:
+    """dbt itself ignores vars it is not asked for, so only the Python side names this one."""
+    result = CliRunner().invoke(app, ["check-vars", "--vars", vars_yaml])
+    assert result.exit_code == 2, result.output
+    assert "is not a var name" in " ".join(result.output.split())
 
 
 def test_cli_run_refuses_bad_date_before_dbt(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from seglog import generator
+from seglog import generator, kst_calendar
 from seglog.project import PROJECT_DIR, default_vars
 
 BENCH_DIR = PROJECT_DIR / "data" / "bench"
@@ -67,7 +67,7 @@ class Dataset:
 
     def files_and_bytes(self, days: list[date]) -> tuple[int, int]:
         """Number and compressed size of the .gz files in the received-day folders of ``days``."""
-        folders = {str((d - date(1970, 1, 1)).days * 86_400_000) for d in days}
+        folders = {kst_calendar.folder_name(d) for d in days}
         files = [p for p in self.root.glob("*/*/*.gz") if p.parent.name in folders]
         return len(files), sum(p.stat().st_size for p in files)
 

@@ -77,6 +77,8 @@ def generate(
     workers: int = typer.Option(1, min=1, help="Processes that make the events, one run of dates each (big data: "
                                 "one per core). Deterministic, but other files than --workers 1 for the same seed."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when the root already holds a manifest."),
+    force: bool = typer.Option(False, "--force", help="Replace the contents of a non-empty root that holds no "
+                               "manifest of the generator's (refused without it)."),
 ) -> None:
     """Write sample Segment logs in the real S3 layout, with faults injected at set rates."""
     if if_missing and (root / "_manifest.json").exists():
@@ -88,12 +90,16 @@ def generate(
         _fail(str(exc))
     if d1 < d0:
         _fail(f"--end {d1} is before --start {d0}")
+    try:
+        generator.check_root(root, force)
+    except generator.NotOurFolder as exc:
+        _fail(str(exc))
     rates = generator.FaultRates(duplicate=duplicate_rate, malformed=malformed_rate, late=late_rate)
     t0 = time.perf_counter()
     with console.status(f"generating {events_per_day:,} events a day, {d0}..{d1}"):
         result = generator.generate(root, d0, d1, seed=seed, events_per_day=events_per_day,
                                     files_per_day=files_per_day, rates=rates,
-                                    source_ids=default_vars()["segment_sources"], workers=workers)
+                                    source_ids=default_vars()["segment_sources"], workers=workers, force=force)
     table = Table(title=f"sample Segment logs in {root}")
     for col in ("source", "received_day", "files", "lines", "events", "duplicates", "late", "malformed", "bytes"):
         table.add_column(col, justify="left" if col in ("source", "received_day") else "right")

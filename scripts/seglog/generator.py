@@ -426,9 +426,25 @@ def _write_folder_seeded(seed: int, source_dir: Path, rday: date, lines: list[tu
     return _write_folder(source_dir, rday, lines, files_per_day, random.Random(f"{seed}/{source}/{rday.isoformat()}"))
 
 
+class NotOurFolder(ValueError):
+    """generate() was pointed at a folder it did not write; the message says how to go on."""
+
+
+def check_root(root: Path, force: bool = False) -> None:
+    """Refuse to clear a root that is a file, or a non-empty folder without our _manifest.json
+    (a typo in --root must not delete someone's data), unless ``force``."""
+    if root.exists() and not root.is_dir():
+        raise NotOurFolder(f"{root} is a file, not a folder")
+    if force or not root.exists() or (root / "_manifest.json").is_file() or not any(root.iterdir()):
+        return
+    raise NotOurFolder(f"{root} is not empty and holds no _manifest.json of the generator's: it was not "
+                       "written by `seglog generate`, which would delete everything in it. Choose an empty or "
+                       "new folder, or pass --force to replace its contents")
+
+
 def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_day: int = 20_000,
              files_per_day: int = 48, rates: FaultRates = FaultRates(),
-             source_ids: dict[str, str], clean: bool = True, workers: int = 1) -> GenerateResult:
+             source_ids: dict[str, str], clean: bool = True, workers: int = 1, force: bool = False) -> GenerateResult:
     """Write the sample logs for the KST business dates ``start``..``end`` under ``root``.
 
     ``workers`` > 1 (the benchmarks' big days) makes the events of the dates in that many
@@ -439,6 +455,7 @@ def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_d
         raise ValueError(f"end {end} is before start {start}")
     if workers < 1:
         raise ValueError(f"workers {workers}: at least 1")
+    check_root(root, force)
     if clean and root.exists():
         shutil.rmtree(root)
     gen = _Generator(seed, rates, source_ids)

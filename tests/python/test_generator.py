@@ -182,3 +182,32 @@ def test_manifest_records_what_was_written(sample) -> None:
     total_lines = sum(f["lines"] for f in manifest["folders"])
     assert total_lines == len(_lines(root))
     assert sum(f["files"] for f in manifest["folders"]) == len(list(root.rglob("*.gz")))
+
+
+def test_generate_refuses_a_folder_it_did_not_write_and_keeps_its_files(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seglog.cli import app
+
+    theirs = tmp_path / "photos"
+    theirs.mkdir()
+    (theirs / "holiday.jpg").write_bytes(b"not ours")
+    args = ["generate", "--root", str(theirs), "--start", "2023-11-08", "--end", "2023-11-08",
+            "--events-per-day", "50", "--files-per-day", "1"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2, refused.output
+    assert "holds no _manifest.json" in " ".join(refused.output.split()) and "--force" in refused.output
+    assert (theirs / "holiday.jpg").read_bytes() == b"not ours"
+    with pytest.raises(generator.NotOurFolder):  # the library call refuses too
+        generator.generate(theirs, date(2023, 11, 8), date(2023, 11, 8), events_per_day=50, files_per_day=1,
+                           source_ids=default_vars()["segment_sources"])
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    assert CliRunner().invoke(app, [*args[:2], str(a_file), *args[3:]]).exit_code == 2
+    assert a_file.read_text() == "x"
+
+    # its own output (a manifest) is rewritten without asking, and --force replaces a foreign folder
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+    assert not (theirs / "holiday.jpg").exists() and (theirs / "_manifest.json").is_file()
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output

@@ -18,7 +18,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,6 +29,7 @@ from . import generator
 from .emr.cli import emr_app
 from .pg_local import pg_app
 from .project import SAMPLE_ROOT, default_vars, spark_dir
+from .terminal import fail, print_error
 from .run_request import RunRequest, VarError, check_selector, parse_date, parse_vars_text, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -50,17 +51,12 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     logging.getLogger("py4j").setLevel(logging.WARNING)  # pyspark's gateway chatter
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
 def _request(date_: Optional[str], to: Optional[str] = None, vars_: Optional[str] = None, **options) -> RunRequest:
     """The command's RunRequest, or exit 2 with the message that names the option."""
     try:
         return RunRequest.parse(date_, to, vars_, **options)
     except VarError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command()
@@ -87,13 +83,13 @@ def generate(
     try:
         d0, d1 = parse_date(start, "start"), parse_date(end, "end")
     except VarError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if d1 < d0:
-        _fail(f"--end {d1} is before --start {d0}")
+        fail(f"--end {d1} is before --start {d0}")
     try:
         generator.check_root(root, force)
     except generator.NotOurFolder as exc:
-        _fail(str(exc))
+        fail(str(exc))
     rates = generator.FaultRates(duplicate=duplicate_rate, malformed=malformed_rate, late=late_rate)
     t0 = time.perf_counter()
     with console.status(f"generating {events_per_day:,} events a day, {d0}..{d1}"):
@@ -114,7 +110,7 @@ def _print_audit(run_ymd: str) -> None:
 
     rows = audit.read_run(run_ymd)
     if not rows:
-        _fail(f"no audit for {run_ymd}: run `seglog run --date {run_ymd}` first", code=1)
+        fail(f"no audit for {run_ymd}: run `seglog run --date {run_ymd}` first", code=1)
     table = Table(title=f"audit of the run for {run_ymd} (owned partitions {rows[0]['owned_from_ymd']}..{rows[0]['owned_to_ymd']})")
     table.add_column("source")
     for col in audit.COUNTS:
@@ -149,7 +145,7 @@ def run(
         try:
             check_selector(select)
         except VarError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     from .runner import DbtFailed, dbt_build, schema_dir
 
     extra = ["--select", select] if select else []
@@ -162,7 +158,7 @@ def run(
         try:
             result = dbt_build(day_vars, extra, unit_tests=unit_tests and offset == 0)
         except DbtFailed as exc:
-            _fail(f"{day_vars['date']}: {exc}" + (f" (dates before it are done; resume with --date {day_vars['date']})"
+            fail(f"{day_vars['date']}: {exc}" + (f" (dates before it are done; resume with --date {day_vars['date']})"
                                                  if offset else ""), code=1)
         log.info("dbt build for %s finished in %.0f s", day_vars["date"], time.perf_counter() - t0)
         built |= {n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]}
@@ -189,7 +185,7 @@ def check_vars(vars_: str = typer.Option("{}", "--vars", help="dbt vars as YAML/
     try:
         effective = validate(parse_vars_text(vars_))
     except VarError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print_json(json.dumps(effective))
 
 
@@ -205,11 +201,11 @@ def _chosen_models(models: Optional[str], select: Optional[str]) -> list:
             if value is not None:
                 check_selector(value, option)
     except VarError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         return select_models(loadable_models(), _split(models), _split(select))
     except SourceError as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
     return []
 
 
@@ -232,7 +228,7 @@ def ddl(
     from .loader import DdlError, SourceError, TypeMappingError, Warehouse, create_table, plan
 
     if dialect not in ("redshift", "postgres"):
-        _fail(f"--dialect {dialect!r}: use redshift or postgres")
+        fail(f"--dialect {dialect!r}: use redshift or postgres")
     day = _request(date_).first
     try:
         warehouse = Warehouse.from_env()
@@ -243,7 +239,7 @@ def ddl(
             console.print(create_table(model.schema, model.table, job.columns, dialect, model.redshift) + ";\n",
                           highlight=False, markup=False)
     except (SourceError, TypeMappingError, DdlError) as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
 
 
 @app.command()
@@ -275,7 +271,7 @@ def load(
                          load_all, owned_dates)
 
     if target not in TARGETS:
-        _fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
+        fail(f"--target {target!r}: use one of {', '.join(TARGETS)}")
     from .loader import check_role_arn, check_staging_uri
 
     try:  # they go into COPY's quoted literals: refused here, before the manifest or any connection
@@ -284,7 +280,7 @@ def load(
         if iam_role is not None:
             check_role_arn(iam_role)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     run_dates = _request(date_, to).days()
     chosen = _chosen_models(models, select)
     try:
@@ -298,11 +294,11 @@ def load(
             try:
                 tgt = PostgresTarget(conninfo() if dry_run else ensure_running())
             except PgError as exc:
-                _fail(str(exc), code=1)
+                fail(str(exc), code=1)
     except (SourceError, ConfigError) as exc:
         hint = ("; `seglog ddl --dialect redshift` prints the derived DDL without any Redshift setting"
                 if dry_run and isinstance(exc, ConfigError) else "")
-        _fail(str(exc) + hint, code=1)
+        fail(str(exc) + hint, code=1)
     if dry_run:
         from .loader import dry_run as planned
 
@@ -321,7 +317,7 @@ def load(
     outcome.write(results)
     console.print(outcome.summary() + f" (results: {results})", highlight=False)
     for name, error in outcome.failed:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        print_error(error)
     if not outcome.ok:
         raise typer.Exit(1)
 
@@ -341,11 +337,11 @@ def reconcile(
 
     day = _request(date_).first
     if target not in ("pg_local", "redshift"):
-        _fail(f"--target {target!r}: use pg_local or redshift")
+        fail(f"--target {target!r}: use pg_local or redshift")
     try:
         spark = recount.read_expected(expected)
         if spark.get("run_date") != day.isoformat():
-            _fail(f"{expected} holds the counts of the run for {spark.get('run_date')}, not {day}", code=1)
+            fail(f"{expected} holds the counts of the run for {spark.get('run_date')}, not {day}", code=1)
         models = loadable_models()
         if target == "redshift":
             api = DataApi.from_env()
@@ -356,12 +352,12 @@ def reconcile(
             try:
                 info = ensure_running()
             except PgError as exc:
-                _fail(str(exc), code=1)
+                fail(str(exc), code=1)
             counts = recount.compare(spark, models, lambda m, v: recount.count_postgres(info, m, v))
     except (SourceError, ConfigError) as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
     except StatementFailed as exc:
-        _fail(f"counting the rows in Redshift failed: {exc}", code=1)
+        fail(f"counting the rows in Redshift failed: {exc}", code=1)
     table = Table(title=f"Spark vs {target}, run {day}")
     for col in ("model", "partition", "spark rows", "warehouse rows", "equal"):
         table.add_column(col, justify="left" if col in ("model", "partition") else "right")

@@ -42,6 +42,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .project import DATA_DIR
+from .terminal import fail
 
 log = logging.getLogger("seglog.pg")
 
@@ -391,8 +392,7 @@ def _cli_errors() -> Iterator[None]:
     try:
         yield
     except PgError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        fail(exc, code=1)
 
 
 def _dsn(info: dict[str, Any]) -> str:

@@ -18,13 +18,22 @@ MASK = "***"
 SECRET_ENV_VARS = ("PGPASSWORD", "REDSHIFT_PASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "SLACK_WEBHOOK_URL", "SEGLOG_SLACK_WEBHOOK")
 
+# A key whose value is a secret: password, pwd, secret, token, api key, and any name ending in
+# one of them (client_secret, aws_session_token, x-api-key, sslpassword).
+_SECRET_KEY = r"[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|secret[_-]?access[_-]?key)"
+
 _PATTERNS = [
-    # scheme://user:password@host: postgresql://, jdbc:redshift://, https://  # pragma: allowlist secret
-    (re.compile(r"(?P<pre>[a-z][a-z0-9+.:-]*://[^\s:/@'\"]+:)[^\s@'\"]+(?=@)", re.I), r"\g<pre>" + MASK),
-    # key=value / key: value in a libpq conninfo, a JDBC URL, a config dump
-    (re.compile(r"(?P<pre>\b(?:password|passwd|pwd|secret|secret_access_key|aws_secret_access_key|"
-                r"session_token|aws_session_token|token|sslpassword)\b['\"]?\s*[=:]\s*['\"]?)[^\s'\",;&)]+", re.I),
+    # key=value / key: value in a libpq conninfo, a JDBC URL, a config dump, a dict's repr: a
+    # quoted value whole (spaces and all), else everything up to the next space or quote (a
+    # password may hold ; & , or ), so those end nothing)
+    (re.compile(r"(?P<pre>(?<![\w-])" + _SECRET_KEY + r"['\"]?\s*[=:]\s*)(?:'[^']*'|\"[^\"]*\"|[^\s'\"]+)", re.I),
      r"\g<pre>" + MASK),
+    # scheme://user:password@host: postgresql://, jdbc:redshift://, https://. Up to the token's
+    # last @, so a password that holds an @ is masked whole (after key=value, so that a PWD=
+    # holding an @ is masked by its key, not cut at its @ here).  # pragma: allowlist secret
+    (re.compile(r"(?P<pre>[a-z][a-z0-9+.:-]*://[^\s:/@'\"]+:)[^\s'\"]+(?=@)", re.I), r"\g<pre>" + MASK),
+    # an HTTP Authorization header's bearer token
+    (re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
     # an AWS access key id
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
 ]

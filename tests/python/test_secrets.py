@@ -2,7 +2,9 @@
 
 - the secret scanner (detect-secrets, run over every tracked file by `make lint` and pre-commit)
   refuses a file that holds a key;
-- the loader's errors are redacted before they reach the console, the JSON or Slack;
+- the loader's errors are redacted before they reach the console, the JSON or Slack, and so is
+  every error a seglog command prints (seglog/terminal.py); the masking holds for any password
+  in every form below (property-based);
 - profiles.example.yml reads every secret from the environment.
 """
 
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from seglog.loader import LoadError
 from seglog.project import PROJECT_DIR
@@ -38,6 +42,83 @@ def test_redact_masks_every_shape_of_credential(text: str, secret: str) -> None:
     out = redact(text, env={})
     assert secret not in out
     assert MASK in out
+
+
+# Any text but whitespace (Unicode's too), control characters and quotes (what an unquoted or URL password can hold: @ ; & , ) = : / …)
+BARE = st.text(st.characters(blacklist_categories=("Z", "C"), blacklist_characters="'\""), min_size=4, max_size=40)
+# A quoted password may hold spaces; it cannot hold its own quote
+_WORD = st.text(st.characters(blacklist_categories=("Z", "C"), blacklist_characters="'\"\\"), min_size=2, max_size=12)
+SPACED = st.lists(_WORD, min_size=2, max_size=4).map(" ".join)
+BEARER = st.from_regex(r"[A-Za-z0-9._~+/-]{8,60}=?=?", fullmatch=True)
+FORMS_BARE = [
+    "connection to postgresql://loader:{}@db.internal:5439/analytics failed",
+    "jdbc:redshift://etl:{}@cluster.example:5439/dev",
+    "host=127.0.0.1 user=loader password={} dbname=analytics",
+    "jdbc:redshift://cluster.example:5439/dev;UID=etl;PWD={}",
+    "https://api.example.com/v1?api_key={}&page=2",
+    "client_secret={} grant_type=client_credentials",
+    "X-Api-Key: {}",
+    "aws_session_token = {}",
+]
+FORMS_QUOTED = [
+    "host=127.0.0.1 user=loader password='{}' dbname=analytics",
+    '{{"user": "loader", "password": "{}"}}',
+    "{{'user': 'loader', 'password': '{}'}}",
+]
+
+
+def _masks(form: str, secret: str) -> None:
+    assume(secret not in form.format(MASK))  # a secret that is also ordinary text of the message proves nothing
+    out = redact(form.format(secret), env={})
+    assert secret not in out, out
+    assert MASK in out
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=BARE, form=st.sampled_from(FORMS_BARE))
+def test_redact_masks_any_password_in_every_unquoted_form(secret: str, form: str) -> None:
+    _masks(form, secret)
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=SPACED, form=st.sampled_from(FORMS_QUOTED))
+def test_redact_masks_any_quoted_password_spaces_and_all(secret: str, form: str) -> None:
+    _masks(form, secret)
+
+
+@settings(max_examples=100, deadline=None)
+@given(token=BEARER)
+def test_redact_masks_a_bearer_token(token: str) -> None:
+    _masks("request failed: 401, sent Authorization: Bearer {}", token)
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("postgresql://loader:p@ss@w0rd@db.internal:5439/analytics", "ss@w0rd"),
+    ("password='two words' dbname=x", "two words"),
+    ("password=semi;colon dbname=x", "colon"),
+    ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi"),
+    ("GET /x?api_key=k3y-value-1", "k3y-value-1"),
+    ("client_secret=shh-its-secret", "shh-its-secret"),
+])
+def test_redact_masks_the_forms_that_leaked_before(text: str, secret: str) -> None:
+    assert secret not in redact(text, env={})
+
+
+def test_every_seglog_command_prints_its_errors_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    """One printer for the commands' errors (seglog/terminal.py), and it masks: a driver's error
+    that echoes a DSN reaches the terminal without the password."""
+    import typer
+
+    from seglog.terminal import fail
+
+    with pytest.raises(typer.Exit) as exit_:
+        fail(f"could not connect: postgresql://loader:{FAKE_PASSWORD}@db:5439/x [not markup]", code=1)
+    err = capsys.readouterr().err
+    assert exit_.value.exit_code == 1
+    assert FAKE_PASSWORD not in err and f"loader:{MASK}@db" in err and "[not markup]" in err
+    printers = [p.relative_to(PROJECT_DIR) for p in (PROJECT_DIR / "scripts" / "seglog").rglob("*.py")
+                if "error:[/]" in p.read_text(encoding="utf-8")]
+    assert printers == [], f"these print errors with their own markup, not through seglog.terminal: {printers}"
 
 
 def test_redact_masks_the_values_of_the_secret_env_vars_wherever_they_appear() -> None:

@@ -24,15 +24,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..terminal import fail
 from . import spec
 
 emr_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console() if sys.stdout.isatty() else Console(width=160)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _region() -> str:
@@ -48,7 +44,7 @@ def _client(service: str):
 def _root(root: Optional[str]) -> str:
     value = root or os.environ.get("SEGLOG_EMR_ROOT", "")
     if not spec.S3_ROOT.fullmatch(value):
-        _fail(f"EMR root {value!r}: give --root or SEGLOG_EMR_ROOT as s3://bucket/prefix")
+        fail(f"EMR root {value!r}: give --root or SEGLOG_EMR_ROOT as s3://bucket/prefix")
     return value.rstrip("/")
 
 
@@ -68,13 +64,13 @@ def app_(
     try:
         spec.check_application(name, release)
     except spec.SpecError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         applied = ensure(_client("emr-serverless"), name, release, dry_run=dry_run)
     except (spec.SpecError, RuntimeError, TimeoutError) as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
     except (BotoCoreError, ClientError) as exc:
-        _fail(f"EMR Serverless refused: {exc}", code=1)
+        fail(f"EMR Serverless refused: {exc}", code=1)
     changes = f" ({', '.join(applied.changed)})" if applied.changed and applied.action == "updated" else ""
     verb = {"created": "would create", "updated": "would update", "unchanged": "unchanged"} if dry_run else {}
     console.print(f"application {name}: {verb.get(applied.action, applied.action)}{changes}; "
@@ -95,10 +91,10 @@ def env_(
         try:
             built = build_env(out.resolve(), Path(work), python)
         except EnvArchiveError as exc:
-            _fail(str(exc), code=1)
+            fail(str(exc), code=1)
     problems = check_archive(built)
     if problems:
-        _fail("the archive points outside its folder: " + "; ".join(problems[:5]), code=1)
+        fail("the archive points outside its folder: " + "; ".join(problems[:5]), code=1)
     console.print(f"{built} ({built.stat().st_size / 1e6:,.0f} MB)", highlight=False)
 
 
@@ -118,10 +114,10 @@ def bundle(
         with tempfile.TemporaryDirectory() as work, console.status("building the job's Python env"):
             env_archive = build_env(out.resolve() / "seglog-env.tar.gz", Path(work))
     elif not env_archive.is_file():
-        _fail(f"--env-archive {env_archive}: no such file")
+        fail(f"--env-archive {env_archive}: no such file")
     problems = check_archive(env_archive)
     if problems:
-        _fail(f"--env-archive {env_archive} points outside its folder ({'; '.join(problems[:3])}): EMR could not "
+        fail(f"--env-archive {env_archive} points outside its folder ({'; '.join(problems[:3])}): EMR could not "
               "start it; build it with `seglog emr env`")
     written = upload(_client("s3"), base, env_archive)
     for name, where in written.items():
@@ -154,7 +150,7 @@ def submit(
         if "segment_root" in request.given:
             raise VarError("--vars must not hold segment_root (give the raw root as --raw-root)")
     except VarError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     days = request.days()
     settings = spec.JobSettings(application_id or os.environ.get("SEGLOG_EMR_APPLICATION_ID", ""),
                                 role_arn or os.environ.get("SEGLOG_EMR_ROLE_ARN", ""), _root(root),
@@ -163,7 +159,7 @@ def submit(
     try:
         settings.check()
     except spec.SpecError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # the source ids go with the job explicitly, as the DAG sends the ids its sensors watch
     overrides = json.loads(json.dumps(dict(request.given, segment_sources=request.vars["segment_sources"]), default=str))
     if dry_run:
@@ -179,4 +175,4 @@ def submit(
                       r.details)
     console.print(table)
     if len(runs) < len(days) or runs[-1].state != "SUCCESS":
-        _fail(f"stopped at {runs[-1].day} ({runs[-1].state}); resume with --date {runs[-1].day}", code=1)
+        fail(f"stopped at {runs[-1].day} ({runs[-1].state}); resume with --date {runs[-1].day}", code=1)

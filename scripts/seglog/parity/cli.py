@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..terminal import fail
 from .harness import RESULTS
 
 
@@ -42,13 +43,11 @@ def parity(
     try:
         select(names)
     except KeyError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc.args[0]}")
-        raise typer.Exit(2) from None
+        fail(exc.args[0])
     console = Console() if sys.stdout.isatty() else Console(width=200)
     try:
         code = run(only=names or None, reuse_spark=reuse_spark, max_diffs=max_diffs, results=results,
                    console=console)
     except pg_local.PgError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+        fail(exc, code=1)
     raise typer.Exit(code)

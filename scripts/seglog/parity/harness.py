@@ -18,10 +18,13 @@ from typing import Any
 
 import psycopg
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import pg_local
 from ..project import PROJECT_DIR
+from ..redact import redact
+from ..terminal import print_error
 from . import compare as cmp
 from . import fixture as fx
 from . import legacy_db, spark_side
@@ -148,7 +151,7 @@ def print_table(console: Console, outcomes: list[QueryOutcome], title: str) -> N
 def print_differences(console: Console, o: QueryOutcome, max_diffs: int) -> None:
     sql_path = _rel(legacy_db.query_path(o.query.model))
     if o.status == "error":
-        console.print(f"[bold red]{o.query.id} {o.query.model}: error[/] {o.error}", highlight=False)
+        console.print(f"[bold red]{o.query.id} {o.query.model}: error[/] {escape(redact(o.error))}", highlight=False)
         return
     if o.status != "differs":
         return
@@ -200,7 +203,7 @@ def run(only: list[str] | None = None, reuse_spark: bool = False, max_diffs: int
         try:
             dbt_seconds = spark_side.run_dbt(fixture)
         except spark_side.SparkSideError as exc:
-            console.print(f"[bold red]error:[/] the dbt run failed: {exc}", highlight=False)
+            print_error(f"the dbt run failed: {exc}")
             _write(results, ok=False, summary=f"dbt run failed: {exc}", fixture=fixture, reused=False,
                    dbt_seconds=None, outcomes=[], seconds=time.perf_counter() - t_start)
             return 1

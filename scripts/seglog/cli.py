@@ -259,6 +259,9 @@ def load(
                                                       "(default $REDSHIFT_COPY_ROLE_ARN)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL, ALTERs and load statements; load nothing."),
     results: Path = typer.Option(Path("target/load_results.json"), help="Where to write the results as JSON."),
+    allow_shrink: bool = typer.Option(False, "--allow-shrink", help="Load a whole table (dim_users, the snapshot) "
+                                      "even when Spark's holds no row or more than 10% fewer rows than the "
+                                      "warehouse's (refused without it: the warehouse keeps its rows)."),
 ) -> None:
     """Load finished models into the warehouse: derive the column types from the Parquet rows,
     create or evolve each table (never drop), replace the partitions' rows in one transaction
@@ -312,7 +315,7 @@ def load(
         task = progress.add_task("loading", total=len(chosen))
         outcome = load_all(chosen, warehouse, run_dates, tgt,
                            progress=lambda m, step: progress.update(task, description=f"{m}: {step}"),
-                           done=lambda m: progress.advance(task), owned=owned)
+                           done=lambda m: progress.advance(task), owned=owned, allow_shrink=allow_shrink)
     _print_load(outcome)
     outcome.write(results)
     console.print(outcome.summary() + f" (results: {results})", highlight=False)

@@ -163,3 +163,48 @@ def test_a_recount_says_what_differs_and_writes_what_the_scheduler_reads(tmp_pat
     written = json.loads((tmp_path / "out" / "reconcile_results.json").read_text())
     assert written["ok"] is False and written["run_date"] == "2023-11-08" and written["target"] == "pg_local"
     assert written["summary"] == differ.summary() and len(written["counts"]) == 2
+
+
+def _users(root: Path, n: int) -> None:
+    """The whole-table model's Spark folder, holding users 0..n-1 (n = 0: the folder emptied)."""
+    folder = root / "marts.db" / "users_whole"
+    if folder.exists():
+        for old in folder.iterdir():
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    if n:
+        pq.write_table(pa.table({"user_key": [f"u{i:03d}" for i in range(n)]}), folder / "part-0.parquet")
+
+
+def test_a_whole_table_that_shrank_or_emptied_in_spark_is_refused_and_the_warehouse_keeps_its_rows(
+        pg, tmp_path: Path) -> None:
+    """dim_users and the traits snapshot are loaded whole: a Spark table cut short (a failed
+    overwrite) must not replace the warehouse's rows with part of them. Up to MAX_SHRINK fewer rows
+    load (identity stitching folds users together); more, or none at all, is refused unless the
+    caller passes allow_shrink (seglog load --allow-shrink)."""
+    warehouse = _warehouse(tmp_path)
+    model = Model("users_whole", "marts", "users_whole", None, grain=["user_key"], key_columns=["user_key"])
+    target = PostgresTarget(pg)
+
+    def load_users(n: int, allow_shrink: bool = False):
+        _users(tmp_path, n)
+        return load_all([model], warehouse, [RUN], target, allow_shrink=allow_shrink)
+
+    def in_warehouse() -> int:
+        return _rows(pg, "select count(*) from marts.users_whole")[0][0]
+
+    assert load_users(100).ok and in_warehouse() == 100
+    assert load_users(91).ok and in_warehouse() == 91  # 9 % fewer: within MAX_SHRINK (10 %)
+
+    refused = load_users(81)  # 10 fewer of 91 is 11 %: refused
+    assert not refused.ok and not refused.loaded and [m for m, _ in refused.failed] == ["users_whole"]
+    message = refused.failed[0][1]
+    assert "81 rows, 10 fewer than the 91" in message and "rows are intact" in message and "--allow-shrink" in message
+    assert in_warehouse() == 91
+
+    for emptied in (0,):  # the folder emptied: no row at all, while the warehouse holds 91
+        out = load_users(emptied)
+        assert not out.ok and "has no row at all" in out.failed[0][1] and "--allow-shrink" in out.failed[0][1]
+        assert in_warehouse() == 91
+
+    assert load_users(81, allow_shrink=True).ok and in_warehouse() == 81  # asked for: loaded

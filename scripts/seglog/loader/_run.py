@@ -35,7 +35,7 @@ class Target(Protocol):
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]: ...
 
-    def holds_rows(self, job: TableLoad) -> bool: ...
+    def current_rows(self, job: TableLoad) -> int: ...
 
 
 class PostgresTarget:
@@ -51,8 +51,8 @@ class PostgresTarget:
 
         return load(self.conninfo, job, step)
 
-    def holds_rows(self, job: TableLoad) -> bool:
-        """Does the warehouse's table exist and hold a row?"""
+    def current_rows(self, job: TableLoad) -> int:
+        """The rows the warehouse's table holds now (0 when there is no table)."""
         import psycopg
 
         from ._postgres import existing_columns, unreachable
@@ -60,8 +60,8 @@ class PostgresTarget:
         try:
             with psycopg.connect(**self.conninfo) as conn:
                 if not existing_columns(conn, job.schema, job.table):
-                    return False
-                return bool(conn.execute(f"select exists (select 1 from {job.target})").fetchone()[0])
+                    return 0
+                return int(conn.execute(f"select count(*) from {job.target}").fetchone()[0])
         except psycopg.OperationalError as exc:
             raise unreachable(job.model, exc) from None
 
@@ -97,18 +97,18 @@ class RedshiftTarget:
     def load(self, job: TableLoad, model: Model, step: Step) -> LoadResult:
         return self.loader.load(job, model.redshift, step)
 
-    def holds_rows(self, job: TableLoad) -> bool:
-        """Does the warehouse's table exist and hold a row?"""
+    def current_rows(self, job: TableLoad) -> int:
+        """The rows the warehouse's table holds now (0 when there is no table)."""
         from ._data_api import StatementFailed
 
         try:
             if not self.loader.existing_columns(job):
-                return False
-            rows = self.loader.api.execute(f"select count(*) from (select 1 from {job.target} limit 1)")
+                return 0
+            rows = self.loader.api.execute(f"select count(*) from {job.target}")
         except StatementFailed as exc:
-            raise LoadError(f"{job.model}: cannot tell whether {job.target} holds rows ({exc}); nothing was "
+            raise LoadError(f"{job.model}: cannot count the rows of {job.target} ({exc}); nothing was "
                             "loaded, the previous rows are intact") from None
-        return bool(rows and rows[0][0])
+        return int(rows[0][0]) if rows else 0
 
     def dry_run(self, job: TableLoad, model: Model) -> list[str]:
         from ._redshift import batch_statements, ddl_statements
@@ -174,14 +174,47 @@ def owned_dates(warehouse: Warehouse, run_dates: list[date]) -> list[date]:
 
 
 CHUNK = 7  # partitions per transaction: a backfill holds a week of one model in memory, not a year
+# A whole-table load (dim_users, the traits snapshot) may hold at most this share fewer rows than
+# the warehouse's table before it is refused (unless allow_shrink): these tables only grow, or
+# shrink a little when identity stitching folds anonymous users into known ones. A Spark table
+# cut short by a failed overwrite would otherwise replace the warehouse's rows with a part of them.
+MAX_SHRINK = 0.10
+
+
+def check_not_lost(job: TableLoad, model: Model, target: Target, allow_shrink: bool = False) -> None:
+    """Refuse (LoadError) a load that would take rows away that Spark did not mean to drop: a Spark
+    table with no row at all while the warehouse's holds rows, or a whole table with more than
+    MAX_SHRINK fewer rows than the warehouse's. ``allow_shrink``: the caller knows and accepts."""
+    if allow_shrink or (job.partition is not None and not job.no_rows_yet):
+        return
+    have = target.current_rows(job)
+    new = 0 if job.no_rows_yet else job.data.num_rows
+    if not have:
+        return
+    if job.no_rows_yet:
+        raise LoadError(
+            f"{model.name}: its Spark table has no row at all, yet {job.target} in {target.where} holds "
+            f"{have:,} rows: that is not a mart never written but one whose Spark table was lost or emptied. "
+            "Nothing was replaced; the warehouse's rows are intact. Check the Spark warehouse "
+            "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading; if the table is meant to "
+            "be empty, load again with --allow-shrink")
+    if new < have * (1 - MAX_SHRINK):
+        raise LoadError(
+            f"{model.name}: its Spark table holds {new:,} rows, {have - new:,} fewer than the {have:,} of "
+            f"{job.target} in {target.where} ({(have - new) / have:.0%} fewer; a whole-table load may drop at "
+            f"most {MAX_SHRINK:.0%}). Nothing was replaced; the warehouse's rows are intact. If Spark's table "
+            "was cut short (a failed run), rerun the latest date with `seglog run` first; if the drop is "
+            "meant (users deleted, history rebuilt), load again with --allow-shrink")
 
 
 def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], target: Target,
              progress: Callable[[str, str], None] = lambda model, step: None,
-             done: Callable[[str], None] = lambda model: None, owned: list[date] | None = None) -> Outcome:
+             done: Callable[[str], None] = lambda model: None, owned: list[date] | None = None,
+             allow_shrink: bool = False) -> Outcome:
     """Load each model, at most CHUNK partitions per transaction; a failure is recorded and the
     next model goes on (the results are always complete enough to write). ``owned``: the runs'
-    dates from owned_dates, when the caller has read them already."""
+    dates from owned_dates, when the caller has read them already. ``allow_shrink``: see
+    check_not_lost."""
     owned = owned if owned is not None else owned_dates(warehouse, run_dates)
     outcome = Outcome(target.name, target.where, run_dates, owned)
     dialect = getattr(target, "dialect", "postgres")
@@ -195,12 +228,7 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
                      + (f" ({chunk[0]}..{chunk[-1]})" if len(chunks) > 1 else ""))
             try:
                 job = plan_partitions(model, warehouse, chunk, dialect)
-                if job.no_rows_yet and target.holds_rows(job):
-                    raise LoadError(
-                        f"{model.name}: its Spark table has no row at all, yet {job.target} in {target.where} holds "
-                        "rows: that is not a mart never written but one whose Spark table was lost or emptied. "
-                        "Nothing was replaced; the warehouse's rows are intact. Check the Spark warehouse "
-                        "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading")
+                check_not_lost(job, model, target, allow_shrink)
                 part = target.load(job, model, lambda step, m=model.name: progress(m, step))
                 part.no_rows_yet = job.no_rows_yet  # created with its columns, nothing to load: a warning
                 parts.append(part)

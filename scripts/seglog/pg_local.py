@@ -4,9 +4,13 @@ One server per checkout, managed with `seglog pg start|stop|status` (or `make pg
 
 - data under ``data/pg`` (git-ignored; ``SEGLOG_PG_DIR`` overrides): ``pgdata/`` (the cluster),
   ``socket/`` (the unix socket) and ``server.log``;
-- listens on 127.0.0.1 only, port 54329 (``PGPORT`` overrides), trust auth, superuser
-  ``postgres``, database ``analytics``: what the ``pg_local`` target of profiles.example.yml
-  expects;
+- listens on 127.0.0.1 only, port 54329 (``PGPORT`` overrides), superuser ``postgres``,
+  database ``analytics``: what the ``pg_local`` target of profiles.example.yml expects;
+- password auth (scram-sha-256) on the port and the socket alike: the password is generated at
+  the first start and kept in ``password`` beside ``pgdata/`` (mode 0600); conninfo() and
+  ensure_running() hand it to every client of the project (export it as PGPASSWORD for psql or
+  dbt's pg_local target). A cluster made before (trust auth) is moved to a password at its next
+  start;
 - ``initdb``/``pg_ctl`` refuse to run as root: as root they run as the ``postgres`` user
   (``runuser -u postgres --``), in directories owned by that user. When ``postgres`` cannot
   reach the data folder (a clone under a folder only root can enter), the server lives in
@@ -24,6 +28,8 @@ import hashlib
 import logging
 import os
 import pwd
+import re
+import secrets
 import shlex
 import shutil
 import socket
@@ -77,6 +83,14 @@ class Layout:
     @property
     def log_file(self) -> Path:
         return self.base / "server.log"
+
+    @property
+    def password_file(self) -> Path:
+        return self.base / "password"
+
+    @property
+    def hba_file(self) -> Path:
+        return self.pgdata / "pg_hba.conf"
 
     @property
     def fallback(self) -> bool:
@@ -231,14 +245,66 @@ def _is_running(lay: Layout) -> bool:
     raise PgError(f"`pg_ctl status` failed (exit {res.returncode}): {res.stderr.strip() or res.stdout.strip()}")
 
 
-def _connect(port: int, dbname: str = "postgres", timeout_s: int = 3) -> psycopg.Connection[Any]:
-    return psycopg.connect(host=HOST, port=port, user=SUPERUSER, dbname=dbname, connect_timeout=timeout_s,
-                           autocommit=True)
-
-
-def _accepts(port: int) -> bool:
+def _password(lay: Layout) -> str | None:
+    """The superuser's password (None before the first start made one)."""
     try:
-        with _connect(port, timeout_s=2) as conn:
+        return lay.password_file.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _new_password(lay: Layout) -> str:
+    """A fresh password in lay.password_file, readable by its owner only (the server's user when we
+    are root: initdb, run as that user, reads it with --pwfile). Replaces an older file."""
+    password = secrets.token_urlsafe(24)
+    tmp = lay.password_file.with_name("password.new")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    if lay.as_root:
+        owner = _server_user()
+        os.chown(tmp, owner.pw_uid, owner.pw_gid)
+    os.replace(tmp, lay.password_file)
+    return password
+
+
+def _connect(port: int, password: str | None, dbname: str = "postgres", timeout_s: int = 3) -> psycopg.Connection[Any]:
+    return psycopg.connect(host=HOST, port=port, user=SUPERUSER, dbname=dbname, connect_timeout=timeout_s,
+                           autocommit=True, password=password or "")
+
+
+def _trusting(lay: Layout) -> bool:
+    """Whether pg_hba.conf still lets anyone in without a password (a cluster made before)."""
+    try:
+        lines = lay.hba_file.read_text().splitlines()
+    except OSError:
+        return False
+    return any(line.split()[-1:] == ["trust"] for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def _require_password(lay: Layout, port: int) -> None:
+    """Move a cluster made with trust auth to scram-sha-256 with a generated password: set the
+    password (while trust still lets us in), then switch pg_hba.conf and reload. Safe to repeat:
+    a start after a stop halfway does the rest."""
+    if not _trusting(lay):
+        return
+    password = _password(lay) or _new_password(lay)
+    with _connect(port, None) as conn:  # trust: no password asked
+        conn.execute("set password_encryption = 'scram-sha-256'")
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(SUPERUSER), sql.Literal(password)))
+    lines = lay.hba_file.read_text().splitlines(keepends=True)
+    lay.hba_file.write_text("".join(
+        re.sub(r"\btrust(\s*)$", r"scram-sha-256\1", line) if line.strip() and not line.lstrip().startswith("#")
+        else line for line in lines))
+    with _connect(port, password) as conn:  # trust still holds until the reload
+        conn.execute("select pg_reload_conf()")
+    log.info("password auth (scram-sha-256) on: the password is in %s", lay.password_file)
+
+
+def _accepts(lay: Layout, port: int) -> bool:
+    try:
+        with _connect(port, _password(lay), timeout_s=2) as conn:
             conn.execute("select 1")
         return True
     except psycopg.OperationalError:
@@ -249,7 +315,7 @@ def _status(lay: Layout) -> dict[str, Any]:
     running = _is_running(lay)
     pid = _pidfile(lay) if running else {}
     port = pid.get("port", lay.port)
-    return {"running": running, "accepting": running and _accepts(port), "host": HOST, "port": port,
+    return {"running": running, "accepting": running and _accepts(lay, port), "host": HOST, "port": port,
             "pid": pid.get("pid"), "listen": pid.get("listen"), "initialised": lay.initialised,
             "data_dir": str(lay.pgdata), "socket_dir": str(lay.socket_dir), "log_file": str(lay.log_file),
             "fallback": lay.fallback, "requested_dir": str(lay.requested), "user": SUPERUSER, "dbname": DBNAME}
@@ -261,10 +327,11 @@ def status() -> dict[str, Any]:
 
 
 def conninfo() -> dict[str, Any]:
-    """host, port, user, dbname for psycopg.connect(**conninfo()) (the running server's port if up)."""
+    """host, port, user, password, dbname for psycopg.connect(**conninfo()) (the running server's
+    port if up; password None before the first start)."""
     lay = layout()
     port = _pidfile(lay).get("port", lay.port) if _is_running(lay) else lay.port
-    return {"host": HOST, "port": port, "user": SUPERUSER, "dbname": DBNAME}
+    return {"host": HOST, "port": port, "user": SUPERUSER, "password": _password(lay), "dbname": DBNAME}
 
 
 # ---------------------------------------------------------------- start / stop
@@ -288,9 +355,11 @@ def _port_busy(port: int) -> str:
 
 
 def _initdb(lay: Layout) -> None:
-    log.info("initdb: a new cluster in %s (superuser %s, trust auth, UTF8, C.UTF-8)", lay.pgdata, SUPERUSER)
-    res = _run(lay, [str(bindir() / "initdb"), "-D", str(lay.pgdata), "-A", "trust", "-U", SUPERUSER,
-                     "-E", "UTF8", "--locale=C.UTF-8"])
+    log.info("initdb: a new cluster in %s (superuser %s, scram-sha-256 with the password in %s, UTF8, C.UTF-8)",
+             lay.pgdata, SUPERUSER, lay.password_file)
+    _new_password(lay)
+    res = _run(lay, [str(bindir() / "initdb"), "-D", str(lay.pgdata), "-A", "scram-sha-256",
+                     f"--pwfile={lay.password_file}", "-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8"])
     if res.returncode:
         raise PgError(f"initdb failed (exit {res.returncode}):\n{res.stderr.strip()}\n"
                       f"If {lay.pgdata} is left half-made, remove it and start again")
@@ -315,16 +384,29 @@ def _start_server(lay: Layout) -> None:
                   f"Last lines of {lay.log_file}:\n{tail}")
 
 
-def _wait_accepting(port: int) -> None:
+def _wait_listening(port: int) -> None:
+    """Until the server answers on the port at all (a refused password is an answer)."""
     deadline = time.monotonic() + TIMEOUT_S
-    while not _accepts(port):
+    while True:
+        try:
+            with socket.create_connection((HOST, port), timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise PgError(f"PostgreSQL started but does not listen on {HOST}:{port} after {TIMEOUT_S} s") from None
+            time.sleep(0.2)
+
+
+def _wait_accepting(lay: Layout, port: int) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not _accepts(lay, port):
         if time.monotonic() > deadline:
             raise PgError(f"PostgreSQL started but accepts no connection on {HOST}:{port} after {TIMEOUT_S} s")
         time.sleep(0.2)
 
 
-def _ensure_database(port: int) -> None:
-    with _connect(port) as conn:
+def _ensure_database(lay: Layout, port: int) -> None:
+    with _connect(port, _password(lay)) as conn:
         if conn.execute("select 1 from pg_database where datname = %s", (DBNAME,)).fetchone():
             return
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(DBNAME)))
@@ -332,11 +414,12 @@ def _ensure_database(port: int) -> None:
 
 
 def _already_running(lay: Layout) -> dict[str, Any]:
+    _require_password(lay, _pidfile(lay).get("port", lay.port))
     current = _status(lay)
     log.info("PostgreSQL already running on %s:%s (pid %s): nothing to do", HOST, current["port"], current["pid"])
     if current["port"] != lay.port:
         log.warning("it runs on port %s, not PGPORT=%s: stop it first to change the port", current["port"], lay.port)
-    _ensure_database(current["port"])
+    _ensure_database(lay, current["port"])
     return current
 
 
@@ -347,8 +430,10 @@ def _cold_start(lay: Layout) -> dict[str, Any]:
     if not lay.initialised:
         _initdb(lay)
     _start_server(lay)
-    _wait_accepting(lay.port)
-    _ensure_database(lay.port)
+    _wait_listening(lay.port)
+    _require_password(lay, lay.port)
+    _wait_accepting(lay, lay.port)
+    _ensure_database(lay, lay.port)
     log.info("PostgreSQL ready on %s:%s in %.1f s (data %s, log %s)", HOST, lay.port, time.perf_counter() - t0,
              lay.pgdata, lay.log_file)
     return _status(lay)
@@ -376,9 +461,10 @@ def stop() -> bool:
 
 
 def ensure_running() -> dict[str, Any]:
-    """Start the server when needed; return host, port, user, dbname (for psycopg.connect(**…))."""
+    """Start the server when needed; return host, port, user, password, dbname (for psycopg.connect(**…))."""
     info = start()
-    return {"host": info["host"], "port": info["port"], "user": info["user"], "dbname": info["dbname"]}
+    return {"host": info["host"], "port": info["port"], "user": info["user"], "password": _password(layout()),
+            "dbname": info["dbname"]}
 
 
 # ---------------------------------------------------------------- CLI: seglog pg …

@@ -57,7 +57,7 @@ def test_status_before_first_start_creates_nothing(scratch: Path) -> None:
     assert not info["running"] and not info["initialised"]
     assert not (scratch / "pg").exists()
     assert pg_local.conninfo() == {"host": "127.0.0.1", "port": int(os.environ["PGPORT"]), "user": "postgres",
-                                   "dbname": "analytics"}
+                                   "password": None, "dbname": "analytics"}  # no password before the first start
 
 
 def test_start_connect_stop_start(scratch: Path, caplog: pytest.LogCaptureFixture,
@@ -65,7 +65,8 @@ def test_start_connect_stop_start(scratch: Path, caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.INFO, logger="seglog.pg")
     port = int(os.environ["PGPORT"])
     info = pg_local.ensure_running()
-    assert info == {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "analytics"}
+    password = (scratch / "pg" / "password").read_text().strip()
+    assert info == {"host": "127.0.0.1", "port": port, "user": "postgres", "password": password, "dbname": "analytics"}
     assert pg_local.conninfo() == info
     assert _select_one(info) == 1
 
@@ -96,6 +97,61 @@ def test_start_connect_stop_start(scratch: Path, caplog: pytest.LogCaptureFixtur
 
     assert pg_local.ensure_running() == info  # again, on the existing cluster
     assert _select_one(info) == 1
+
+
+def _refused_without_password(port: int) -> str:
+    """The error a client gets on the port with no password (and none in the environment)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
+    probe = ("import psycopg, sys\n"
+             "try:\n"
+             f"    psycopg.connect(host='127.0.0.1', port={port}, user='postgres', dbname='analytics', password='',"
+             " connect_timeout=5, passfile='/nonexistent')\n"
+             "except psycopg.OperationalError as exc:\n"
+             "    print(exc)\n"
+             "    sys.exit(0)\n"
+             "sys.exit('connected without a password')\n")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout
+
+
+def test_the_port_answers_nobody_without_the_generated_password(scratch: Path) -> None:
+    """Any local user could connect as the superuser under trust auth: now the server asks for a
+    password (scram-sha-256), generated at the first start and kept readable by its owner only."""
+    info = pg_local.ensure_running()
+    password_file = scratch / "pg" / "password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert len(info["password"]) >= 24 and info["password"] == password_file.read_text().strip()
+    assert "no password supplied" in _refused_without_password(info["port"])
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**dict(info, password="wrong-" + info["password"]), connect_timeout=5)
+    with psycopg.connect(**info) as conn:
+        assert conn.execute("select rolpassword like 'SCRAM-SHA-256$%' from pg_authid "
+                            "where rolname = 'postgres'").fetchone()[0]
+    hba = [line.split() for line in (scratch / "pg" / "pgdata" / "pg_hba.conf").read_text().splitlines()
+           if line.strip() and not line.startswith("#")]
+    assert hba and all(fields[-1] == "scram-sha-256" for fields in hba), hba
+
+
+def test_a_cluster_made_with_trust_auth_gets_a_password_at_its_next_start(scratch: Path) -> None:
+    """A checkout's data/pg made before password auth: its next start sets a password and switches
+    pg_hba.conf, keeping the data; a second start changes nothing."""
+    info = pg_local.ensure_running()
+    with psycopg.connect(**info) as conn:
+        conn.execute("create table kept (x int)")
+        conn.execute("insert into kept values (7)")
+    pg_local.stop()
+    hba = scratch / "pg" / "pgdata" / "pg_hba.conf"
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))  # as initdb -A trust wrote it
+    (scratch / "pg" / "password").unlink()
+
+    again = pg_local.ensure_running()
+    assert again["password"] and again["password"] != info["password"]
+    assert "trust" not in " ".join(line for line in hba.read_text().splitlines() if not line.startswith("#"))
+    assert "no password supplied" in _refused_without_password(again["port"])
+    with psycopg.connect(**again) as conn:
+        assert conn.execute("select x from kept").fetchone() == (7,)
+    assert pg_local.ensure_running() == again
 
 
 def test_cli_start_status_stop(scratch: Path) -> None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from conftest import HANDMADE
-from seglog.project import default_vars
+from seglog.project import PROJECT_DIR, default_vars
 from seglog.runner import dbt, dbt_build, table_dir
 
 pytestmark = pytest.mark.spark
@@ -88,14 +88,22 @@ def spark(pipeline_root: Path, spark_dir: Path, fake_secrets):
     return session
 
 
+# Which dbt invocation wrote a run's audit row: the one thing a rerun must change (the loader
+# matches it with segment_run_completed's), so the checksums below leave it out.
+RUN_METADATA = {"invocation_id"}
+
+
 def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
-    """(table, partition) -> (rows, order-independent checksum of every column)."""
+    """(table, partition) -> (rows, order-independent checksum of every column but RUN_METADATA)."""
+    def hashed(table: str) -> str:
+        return "xxhash64(" + ", ".join(f"`{c}`" for c in spark.table(table).columns if c not in RUN_METADATA) + ")"
+
     out = {}
     for table, part in PARTITIONED.items():
-        for row in spark.sql(f"select {part} as p, count(*) as n, sum(xxhash64(*)) as h from {table} group by {part}").collect():
+        for row in spark.sql(f"select {part} as p, count(*) as n, sum({hashed(table)}) as h from {table} group by {part}").collect():
             out[(table, str(row.p))] = (row.n, row.h)
     for table in STATE_TABLES:
-        row = spark.sql(f"select count(*) as n, sum(xxhash64(*)) as h from {table}").first()
+        row = spark.sql(f"select count(*) as n, sum({hashed(table)}) as h from {table}").first()
         out[(table, "*")] = (row.n, row.h)
     return out
 
@@ -606,6 +614,25 @@ def test_every_model_column_is_described(spark) -> None:
             if field not in documented:
                 missing.append(f"{node['name']}.{field}")
     assert not missing, f"undocumented columns: {missing}"
+
+
+def test_each_finished_run_is_marked_by_the_invocation_that_wrote_its_audit(spark) -> None:
+    """audit.segment_run_completed depends on every model the loader loads (so dbt build skips it
+    when one of them or its tests failed), and the runs above, all finished, each carry their
+    audit row's invocation id there: what `seglog load` checks before it loads a date."""
+    from seglog.loader import loadable_models
+
+    target = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
+    manifest = json.loads((target / "manifest.json").read_text())
+    (completed,) = [n for n in manifest["nodes"].values() if n["name"] == "segment_run_completed"]
+    parents = {manifest["nodes"][p]["name"] for p in completed["depends_on"]["nodes"]}
+    assert set(loadable_models(target / "manifest.json")) <= parents, set(loadable_models(target / "manifest.json")) - parents
+    audit = {(r.run_ymd, r.invocation_id) for r in spark.sql(
+        "select distinct run_ymd, invocation_id from audit.segment_run_audit").collect()}
+    done = {(r.run_ymd, r.invocation_id) for r in spark.sql(
+        "select run_ymd, invocation_id from audit.segment_run_completed").collect()}
+    assert {day for day, _ in audit} >= {"2023-11-06", "2023-11-07", "2023-11-08"}
+    assert all(inv for _, inv in audit) and audit == done, (audit, done)
 
 
 def test_docs_generate_has_no_warnings(spark, pipeline_root: Path) -> None:

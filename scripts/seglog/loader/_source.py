@@ -91,12 +91,18 @@ class Warehouse:
         return None
 
     def owned_dates(self, run_day: date) -> list[date]:
-        """The dates the run for ``run_day`` rewrote (D-L..D), from its audit row."""
+        """The dates the run for ``run_day`` rewrote (D-L..D), from its audit row; SourceError when
+        the run is not in the warehouse or did not finish (audit.unfinished)."""
         part = f"{self.table('audit', 'segment_run_audit')}/run_ymd={run_day.isoformat()}"
         if not self.exists(part):
             raise SourceError(f"the run for {run_day} is not in the warehouse {self.uri} (no audit row): run "
                               f"`seglog run --date {run_day}` first; nothing was loaded")
-        return audit.owned_dates(self.read(part).select(["owned_from_ymd", "owned_to_ymd"]).to_pylist())
+        rows = self.read(part).to_pylist()
+        done = f"{self.table('audit', 'segment_run_completed')}/run_ymd={run_day.isoformat()}"
+        why = audit.unfinished(run_day, rows, self.read(done).to_pylist() if self.exists(done) else [])
+        if why:
+            raise SourceError(f"{why}; nothing was loaded")
+        return audit.owned_dates(rows)
 
 
 def typed_partition_value(value: str, partition_type: str) -> Any:

@@ -46,7 +46,8 @@ class SlackRecorder:
         return self._thread.is_alive()
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
+        if self.started:  # shutdown() waits for serve_forever, which a recorder never entered never runs
+            self.server.shutdown()
         self.server.server_close()
 
     def texts(self) -> list[str]:

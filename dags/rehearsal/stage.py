@@ -92,8 +92,7 @@ class Stage:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.slack.started:
-            self.slack.__exit__(*exc)
+        self.slack.__exit__(*exc)
         if self.moto:
             self.moto.terminate()
             self.moto.wait(timeout=10)

@@ -16,8 +16,6 @@
   segment_log but in no session and no user count (docs/queries.md Q02); not a term of the sum either.
   field_clashes counts the fields of the lines read (not quarantined) whose value had another
   type than declared: nulled, or an id kept as its text (per field: audit.segment_field_clashes).
-  invocation_id names the dbt invocation that wrote the row: segment_run_completed carries the
-  same id only when that invocation built every mart (the loader checks the two agree).
 -#}
 
 {%- set owned = owned_ymds() -%}
@@ -98,7 +96,6 @@ final as (
         coalesce(file_counts.files_read, 0) as files_read,
         coalesce(file_counts.files_unreadable, 0) as files_unreadable,
         line_counts.field_clashes,
-        '{{ invocation_id }}' as invocation_id,
         '{{ run_date() }}' as run_ymd
     from line_counts
     left join event_counts on line_counts.source_key = event_counts.source_key

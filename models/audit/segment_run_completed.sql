@@ -5,15 +5,15 @@
 }}
 
 {#-
-  One row per run date, written only when the dbt invocation that wrote the run's audit row also
-  built every loadable model (each mart and the traits snapshot) and passed their tests: dbt
-  build skips this model when anything it depends on failed. The loader loads a date only when
-  this row's invocation_id equals the audit row's, so a run that failed or was stopped halfway
-  (its audit row new, its marts partly rewritten) is never loaded as if it had finished.
-  The list below is every loadable model; tests/python/test_run_completed.py checks it against
-  the manifest, so a new mart cannot be forgotten here.
+  One row per run date, written last: it depends on every loadable model (each mart and the
+  traits snapshot) and on the run audit, so dbt build skips it when one of them or their tests
+  failed. The loader loads a date only when this row's invocation_id equals
+  segment_run_started's: a run that failed or was stopped halfway (segment_run_started new, some
+  marts rewritten) is never loaded as if it had finished. tests/python/test_pipeline.py checks
+  that this list holds every loadable model, so a new mart cannot be forgotten here.
 -#}
 
+-- depends_on: {{ ref('segment_run_audit') }}
 -- depends_on: {{ ref('active_users_rolling') }}
 -- depends_on: {{ ref('article_views_daily') }}
 -- depends_on: {{ ref('button_clicks_daily') }}

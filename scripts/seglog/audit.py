@@ -1,6 +1,6 @@
 """The run audit (`audit.segment_run_audit`, one row per source and run date), read back in one
 place: a run's rows, the dates it owns, the rule that its counts tie out, and whether the run
-finished (`audit.segment_run_completed`). The model writes
+finished (`audit.segment_run_started` / `segment_run_completed`). The model writes
 the rows and tests the same rule in SQL (models/audit/segment_run_audit.sql and its YAML);
 everything in Python that needs them (`seglog audit`, `seglog run`, the loader, the EMR job, the
 benchmarks) calls this module."""
@@ -38,18 +38,20 @@ def owned_dates(rows: Iterable[dict[str, Any]]) -> list[date]:
     return date_range(first, last)
 
 
-def unfinished(run_day: date, rows: Iterable[dict[str, Any]], completed: Iterable[dict[str, Any]]) -> str | None:
-    """Why the run's marts must not be loaded (None when they may): the dbt invocation that wrote
-    the run's audit rows must also have written its audit.segment_run_completed row, which dbt
-    build writes only after every mart and the snapshot were built and tested."""
-    ids = {r.get("invocation_id") for r in rows}
-    if None in ids:
-        return (f"the run for {run_day} was built before runs recorded that they finished (its audit row has no "
-                f"invocation_id): run `seglog run --date {run_day}` again, then load")
-    if not ids & {r.get("invocation_id") for r in completed}:
-        return (f"the run for {run_day} did not finish: the dbt invocation that wrote its audit row did not "
-                "build every mart (a model or a test failed, or the run was stopped), so the marts may hold a "
-                f"part of it. Fix what failed, run `seglog run --date {run_day}` again and load after it succeeds")
+def unfinished(run_day: date, started: Iterable[dict[str, Any]], completed: Iterable[dict[str, Any]]) -> str | None:
+    """Why the run's marts must not be loaded (None when they may): the dbt invocation recorded in
+    audit.segment_run_started (written before anything the loader loads is rewritten) must also
+    have written audit.segment_run_completed (written after every mart and the snapshot were
+    built and tested)."""
+    began = {r.get("invocation_id") for r in started}
+    if not began:
+        return (f"the run for {run_day} was built before runs recorded that they finished (no "
+                f"audit.segment_run_started row): run `seglog run --date {run_day}` again, then load")
+    if not began & {r.get("invocation_id") for r in completed}:
+        return (f"the run for {run_day} did not finish: the dbt invocation that began rewriting its partitions "
+                "did not build every mart (a model or a test failed, or the run was stopped), so the marts may "
+                f"hold a part of it. Fix what failed, run `seglog run --date {run_day}` again and load after it "
+                "succeeds")
     return None
 
 

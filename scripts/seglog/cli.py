@@ -148,7 +148,8 @@ def run(
             fail(str(exc))
     from .runner import DbtFailed, dbt_build, schema_dir
 
-    extra = ["--select", select] if select else []
+    # a subset still records its start and end, so the loader can tell it finished (audit.segment_run_*)
+    extra = ["--select", f"{select} segment_run_started segment_run_completed"] if select else []
     built: set[str] = set()
     for offset, day in enumerate(request.days()):
         day_vars = request.dbt_vars(day)

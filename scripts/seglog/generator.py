@@ -426,6 +426,9 @@ def _write_folder_seeded(seed: int, source_dir: Path, rday: date, lines: list[tu
     return _write_folder(source_dir, rday, lines, files_per_day, random.Random(f"{seed}/{source}/{rday.isoformat()}"))
 
 
+GENERATING = "_generating"  # the mark of a root being written (see generate)
+
+
 class NotOurFolder(ValueError):
     """generate() was pointed at a folder it did not write; the message says how to go on."""
 
@@ -435,7 +438,8 @@ def check_root(root: Path, force: bool = False) -> None:
     (a typo in --root must not delete someone's data), unless ``force``."""
     if root.exists() and not root.is_dir():
         raise NotOurFolder(f"{root} is a file, not a folder")
-    if force or not root.exists() or (root / "_manifest.json").is_file() or not any(root.iterdir()):
+    if force or not root.exists() or not any(root.iterdir()) \
+            or (root / "_manifest.json").is_file() or (root / GENERATING).is_file():
         return
     raise NotOurFolder(f"{root} is not empty and holds no _manifest.json of the generator's: it was not "
                        "written by `seglog generate`, which would delete everything in it. Choose an empty or "
@@ -458,6 +462,10 @@ def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_d
     check_root(root, force)
     if clean and root.exists():
         shutil.rmtree(root)
+    # ours from now on: a run stopped halfway leaves this mark (not a manifest: `make sample` and
+    # --if-missing take a manifest for a finished sample), and the next run may clear the root
+    root.mkdir(parents=True, exist_ok=True)
+    (root / GENERATING).touch()
     gen = _Generator(seed, rates, source_ids)
     rng = gen.rng
     folders: Folders = defaultdict(list)
@@ -514,4 +522,5 @@ def generate(root: Path, start: date, end: date, *, seed: int = 42, events_per_d
     }
     root.mkdir(parents=True, exist_ok=True)
     (root / "_manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    (root / GENERATING).unlink(missing_ok=True)
     return result

@@ -251,6 +251,19 @@ def _password(lay: Layout) -> str | None:
         return lay.password_file.read_text().strip() or None
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise PgError(f"cannot read the local PostgreSQL's password file {lay.password_file} ({exc.strerror}): "
+                      "run as the user who started the server, or give SEGLOG_PG_DIR a folder of your own") from None
+
+
+def _refused_password(lay: Layout, exc: psycopg.OperationalError) -> PgError | None:
+    """The error to show when the server refused our password (None for any other failure)."""
+    text = str(exc)
+    if "password authentication failed" not in text and "no password supplied" not in text:
+        return None
+    return PgError(f"the local PostgreSQL refused the password in {lay.password_file} (missing, or not the one "
+                   f"its cluster {lay.pgdata} was made with). Its data is a stand-in for Redshift that `make run` "
+                   f"loads again: stop it (`seglog pg stop`), remove {lay.base} and start again")
 
 
 def _new_password(lay: Layout) -> str:
@@ -291,8 +304,9 @@ def _require_password(lay: Layout, port: int) -> None:
         return
     password = _password(lay) or _new_password(lay)
     with _connect(port, None) as conn:  # trust: no password asked
-        conn.execute("set password_encryption = 'scram-sha-256'")
-        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(SUPERUSER), sql.Literal(password)))
+        # the SCRAM verifier, made here, not the password: a statement log never holds it
+        verifier = conn.pgconn.encrypt_password(password.encode(), SUPERUSER.encode(), b"scram-sha-256").decode()
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(SUPERUSER), sql.Literal(verifier)))
     lines = lay.hba_file.read_text().splitlines(keepends=True)
     lay.hba_file.write_text("".join(
         re.sub(r"\btrust(\s*)$", r"scram-sha-256\1", line) if line.strip() and not line.lstrip().startswith("#")
@@ -303,11 +317,15 @@ def _require_password(lay: Layout, port: int) -> None:
 
 
 def _accepts(lay: Layout, port: int) -> bool:
+    """Whether the server takes a connection; PgError when it answers but refuses our password."""
     try:
         with _connect(port, _password(lay), timeout_s=2) as conn:
             conn.execute("select 1")
         return True
-    except psycopg.OperationalError:
+    except psycopg.OperationalError as exc:
+        refused = _refused_password(lay, exc)
+        if refused:
+            raise refused from None
         return False
 
 
@@ -406,10 +424,14 @@ def _wait_accepting(lay: Layout, port: int) -> None:
 
 
 def _ensure_database(lay: Layout, port: int) -> None:
-    with _connect(port, _password(lay)) as conn:
-        if conn.execute("select 1 from pg_database where datname = %s", (DBNAME,)).fetchone():
-            return
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(DBNAME)))
+    try:
+        with _connect(port, _password(lay)) as conn:
+            if conn.execute("select 1 from pg_database where datname = %s", (DBNAME,)).fetchone():
+                return
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DBNAME)))
+    except psycopg.OperationalError as exc:
+        raise _refused_password(lay, exc) or PgError(f"cannot connect to the local PostgreSQL on {HOST}:{port} "
+                                                     f"({exc}); see {lay.log_file}") from None
     log.info("created database %s", DBNAME)
 
 

@@ -23,17 +23,19 @@ SECRET_ENV_VARS = ("PGPASSWORD", "REDSHIFT_PASSWORD", "AWS_SECRET_ACCESS_KEY", "
 _SECRET_KEY = r"[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|secret[_-]?access[_-]?key)"
 
 _PATTERNS = [
+    # an HTTP Authorization header's credentials (Bearer token, Basic user:password), first: a
+    # key such as access_token: may hold one, and must not mask "Bearer" alone
+    (re.compile(r"(?P<pre>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
     # key=value / key: value in a libpq conninfo, a JDBC URL, a config dump, a dict's repr: a
     # quoted value whole (spaces and all), else everything up to the next space or quote (a
     # password may hold ; & , or ), so those end nothing)
     (re.compile(r"(?P<pre>(?<![\w-])" + _SECRET_KEY + r"['\"]?\s*[=:]\s*)(?:'[^']*'|\"[^\"]*\"|[^\s'\"]+)", re.I),
      r"\g<pre>" + MASK),
-    # scheme://user:password@host: postgresql://, jdbc:redshift://, https://. Up to the token's
-    # last @, so a password that holds an @ is masked whole (after key=value, so that a PWD=
-    # holding an @ is masked by its key, not cut at its @ here).  # pragma: allowlist secret
-    (re.compile(r"(?P<pre>[a-z][a-z0-9+.:-]*://[^\s:/@'\"]+:)[^\s'\"]+(?=@)", re.I), r"\g<pre>" + MASK),
-    # an HTTP Authorization header's bearer token
-    (re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
+    # scheme://user:password@host, the user possibly empty (redis://:pw@host): postgresql://,
+    # jdbc:redshift://, https://. Up to the token's last @, so a password that holds an @ is
+    # masked whole (after key=value, so that a PWD= holding an @ is masked by its key, not cut
+    # at its @ here).  # pragma: allowlist secret
+    (re.compile(r"(?P<pre>[a-z][a-z0-9+.:-]*://[^\s:/@'\"]*:)[^\s'\"]+(?=@)", re.I), r"\g<pre>" + MASK),
     # an AWS access key id
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
 ]

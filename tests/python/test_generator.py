@@ -211,3 +211,25 @@ def test_generate_refuses_a_folder_it_did_not_write_and_keeps_its_files(tmp_path
     assert not (theirs / "holiday.jpg").exists() and (theirs / "_manifest.json").is_file()
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
+
+
+def test_a_generate_stopped_halfway_leaves_a_folder_the_next_one_may_clear(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root is marked as the generator's as soon as it is cleared: a run stopped before its
+    manifest does not make the next run refuse the folder as someone else's."""
+    root = tmp_path / "logs"
+    kwargs = dict(events_per_day=50, files_per_day=1, source_ids=default_vars()["segment_sources"])
+
+    def stopped(*_a, **_k):
+        (root / "half-written.gz").write_bytes(b"x")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(generator, "_events", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            generator.generate(root, date(2023, 11, 8), date(2023, 11, 8), **kwargs)
+    assert (root / "half-written.gz").exists() and not (root / "_manifest.json").exists()  # not taken for a sample
+    generator.generate(root, date(2023, 11, 8), date(2023, 11, 8), **kwargs)  # not refused
+    assert not (root / "half-written.gz").exists()
+    assert json.loads((root / "_manifest.json").read_text())["events_per_day"] == 50
+    assert not (root / generator.GENERATING).exists()

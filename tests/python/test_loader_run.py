@@ -31,8 +31,9 @@ def _warehouse(root: Path) -> Warehouse:
     audit = root / "audit.db" / "segment_run_audit" / f"run_ymd={RUN}"
     audit.mkdir(parents=True)
     pq.write_table(pa.table({"source_key": ["web", "app"], "owned_from_ymd": [str(OWNED[0])] * 2,
-                             "owned_to_ymd": [str(RUN)] * 2, "invocation_id": ["inv-1"] * 2}), audit / "part-0.parquet")
-    _completed(root, "inv-1")
+                             "owned_to_ymd": [str(RUN)] * 2}), audit / "part-0.parquet")
+    _marker(root, "segment_run_started", "inv-1")
+    _marker(root, "segment_run_completed", "inv-1")
     for day in OWNED:
         if str(day) == MISSING:
             continue
@@ -44,17 +45,17 @@ def _warehouse(root: Path) -> Warehouse:
     return Warehouse.at(str(root))
 
 
-def _completed(root: Path, invocation_id: str | None) -> None:
-    """The run's audit.segment_run_completed row, as the invocation that finished it writes it
-    (None: no row, as after a run that failed before its end)."""
-    folder = root / "audit.db" / "segment_run_completed" / f"run_ymd={RUN}"
+def _marker(root: Path, table: str, invocation_id: str | None) -> None:
+    """The run's row in audit.segment_run_started / segment_run_completed, as the invocation that
+    began / finished it writes it (None: no row, as after a run that failed before its end)."""
+    folder = root / "audit.db" / table / f"run_ymd={RUN}"
     if folder.exists():
         for old in folder.iterdir():
             old.unlink()
         folder.rmdir()
     if invocation_id:
         folder.mkdir(parents=True)
-        pq.write_table(pa.table({"invocation_id": [invocation_id], "completed_at_utc": ["2023-11-09 01:00:00"]}),
+        pq.write_table(pa.table({"invocation_id": [invocation_id], "at_utc": ["2023-11-09 01:00:00"]}),
                        folder / "part-0.parquet")
 
 
@@ -225,25 +226,28 @@ def test_a_whole_table_that_shrank_or_emptied_in_spark_is_refused_and_the_wareho
     assert load_users(81, allow_shrink=True).ok and in_warehouse() == 81  # asked for: loaded
 
 
-@pytest.mark.parametrize("completed_by", [None, "inv-0"])
+@pytest.mark.parametrize("completed_by", [None, "inv-1"])
 def test_a_run_that_did_not_finish_is_refused_and_nothing_is_replaced(pg, tmp_path: Path, completed_by) -> None:
-    """The run's audit row is written before the marts: a run that failed or stopped after it
-    (no segment_run_completed row, or only an earlier invocation's) is refused, whatever it left."""
+    """A rerun (invocation inv-2) recorded its start and then failed or was stopped: no
+    segment_run_completed row, or only the earlier invocation's. It is refused, whatever it left."""
     warehouse = _warehouse(tmp_path)
     model = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"])
     assert load_all([model], warehouse, [RUN], PostgresTarget(pg)).ok
     loaded = _rows(pg, "select count(*) from marts.run_events")
 
-    _completed(tmp_path, completed_by)  # the rerun (invocation inv-1 wrote the audit) did not reach the end
+    _marker(tmp_path, "segment_run_started", "inv-2")
+    _marker(tmp_path, "segment_run_completed", completed_by)
     with pytest.raises(SourceError, match=r"the run for 2023-11-08 did not finish.*seglog run --date 2023-11-08"):
         load_all([model], warehouse, [RUN], PostgresTarget(pg))
     assert _rows(pg, "select count(*) from marts.run_events") == loaded
 
+    _marker(tmp_path, "segment_run_completed", "inv-2")  # the rerun finished: loaded
+    assert load_all([model], warehouse, [RUN], PostgresTarget(pg)).ok
 
-def test_a_run_built_before_runs_recorded_their_end_is_refused_with_what_to_do(pg, tmp_path: Path) -> None:
+
+def test_a_run_built_before_runs_recorded_their_start_is_refused_with_what_to_do(pg, tmp_path: Path) -> None:
     warehouse = _warehouse(tmp_path)
-    audit = tmp_path / "audit.db" / "segment_run_audit" / f"run_ymd={RUN}" / "part-0.parquet"
-    pq.write_table(pq.read_table(audit).drop_columns(["invocation_id"]), audit)
+    _marker(tmp_path, "segment_run_started", None)
     model = Model("run_events", "marts", "run_events", "ymd", grain=["message_id"])
     with pytest.raises(SourceError, match="built before runs recorded that they finished.*run `seglog run --date"):
         load_all([model], warehouse, [RUN], PostgresTarget(pg))

@@ -132,6 +132,13 @@ def test_the_port_answers_nobody_without_the_generated_password(scratch: Path) -
            if line.strip() and not line.startswith("#")]
     assert hba and all(fields[-1] == "scram-sha-256" for fields in hba), hba
 
+    # a password file that is not the cluster's: a message that names the file and the way out
+    password_file.write_text("not-the-cluster-password\n")
+    with pytest.raises(pg_local.PgError, match=r"refused the password in .*password.*seglog pg stop"):
+        pg_local.ensure_running()
+    password_file.write_text(info["password"] + "\n")
+    assert _select_one(pg_local.ensure_running()) == 1
+
 
 def test_a_cluster_made_with_trust_auth_gets_a_password_at_its_next_start(scratch: Path) -> None:
     """A checkout's data/pg made before password auth: its next start sets a password and switches

@@ -88,22 +88,14 @@ def spark(pipeline_root: Path, spark_dir: Path, fake_secrets):
     return session
 
 
-# Which dbt invocation wrote a run's audit row: the one thing a rerun must change (the loader
-# matches it with segment_run_completed's), so the checksums below leave it out.
-RUN_METADATA = {"invocation_id"}
-
-
 def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
-    """(table, partition) -> (rows, order-independent checksum of every column but RUN_METADATA)."""
-    def hashed(table: str) -> str:
-        return "xxhash64(" + ", ".join(f"`{c}`" for c in spark.table(table).columns if c not in RUN_METADATA) + ")"
-
+    """(table, partition) -> (rows, order-independent checksum of every column)."""
     out = {}
     for table, part in PARTITIONED.items():
-        for row in spark.sql(f"select {part} as p, count(*) as n, sum({hashed(table)}) as h from {table} group by {part}").collect():
+        for row in spark.sql(f"select {part} as p, count(*) as n, sum(xxhash64(*)) as h from {table} group by {part}").collect():
             out[(table, str(row.p))] = (row.n, row.h)
     for table in STATE_TABLES:
-        row = spark.sql(f"select count(*) as n, sum({hashed(table)}) as h from {table}").first()
+        row = spark.sql(f"select count(*) as n, sum(xxhash64(*)) as h from {table}").first()
         out[(table, "*")] = (row.n, row.h)
     return out
 
@@ -616,23 +608,28 @@ def test_every_model_column_is_described(spark) -> None:
     assert not missing, f"undocumented columns: {missing}"
 
 
-def test_each_finished_run_is_marked_by_the_invocation_that_wrote_its_audit(spark) -> None:
-    """audit.segment_run_completed depends on every model the loader loads (so dbt build skips it
-    when one of them or its tests failed), and the runs above, all finished, each carry their
-    audit row's invocation id there: what `seglog load` checks before it loads a date."""
+def test_each_finished_run_is_marked_by_the_invocation_that_began_it(spark) -> None:
+    """audit.segment_run_completed depends on every model the loader loads and on the run audit
+    (so dbt build skips it when one of them or its tests failed), every staging model depends on
+    audit.segment_run_started, and the runs of this module, all finished, carry the same
+    invocation id in both: what `seglog load` checks before it loads a date."""
     from seglog.loader import loadable_models
 
     target = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
     manifest = json.loads((target / "manifest.json").read_text())
-    (completed,) = [n for n in manifest["nodes"].values() if n["name"] == "segment_run_completed"]
-    parents = {manifest["nodes"][p]["name"] for p in completed["depends_on"]["nodes"]}
-    assert set(loadable_models(target / "manifest.json")) <= parents, set(loadable_models(target / "manifest.json")) - parents
-    audit = {(r.run_ymd, r.invocation_id) for r in spark.sql(
-        "select distinct run_ymd, invocation_id from audit.segment_run_audit").collect()}
+    nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "snapshot")}
+    parents = {manifest["nodes"][p]["name"] for p in nodes["segment_run_completed"]["depends_on"]["nodes"]}
+    loadable = set(loadable_models(target / "manifest.json"))
+    assert loadable | {"segment_run_audit"} <= parents, (loadable | {"segment_run_audit"}) - parents
+    for staging in ("stg_segment__events", "stg_segment__procedure_events"):
+        assert "model.segment_spark.segment_run_started" in nodes[staging]["depends_on"]["nodes"], staging
+    mine = "run_ymd like '2023-11-%'"  # other modules build other dates in the same warehouse
+    began = {(r.run_ymd, r.invocation_id) for r in spark.sql(
+        f"select run_ymd, invocation_id from audit.segment_run_started where {mine}").collect()}
     done = {(r.run_ymd, r.invocation_id) for r in spark.sql(
-        "select run_ymd, invocation_id from audit.segment_run_completed").collect()}
-    assert {day for day, _ in audit} >= {"2023-11-06", "2023-11-07", "2023-11-08"}
-    assert all(inv for _, inv in audit) and audit == done, (audit, done)
+        f"select run_ymd, invocation_id from audit.segment_run_completed where {mine}").collect()}
+    assert {day for day, _ in began} >= {"2023-11-06", "2023-11-07", "2023-11-08"}
+    assert all(inv for _, inv in began) and began == done, (began, done)
 
 
 def test_docs_generate_has_no_warnings(spark, pipeline_root: Path) -> None:

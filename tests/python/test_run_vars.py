@@ -189,6 +189,21 @@ def test_cli_run_unit_tests_run_once_with_the_first_date(monkeypatch: pytest.Mon
     assert calls == [("2023-11-06", True), ("2023-11-07", False), ("2023-11-08", False)]
 
 
+def test_cli_run_of_a_subset_still_records_the_runs_start_and_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`seglog run --select x`: dbt also builds audit.segment_run_started and segment_run_completed,
+    so the loader can tell a subset run that finished from one that failed."""
+    import seglog.cli
+    import seglog.runner
+
+    selections = []
+    monkeypatch.setattr(seglog.runner, "dbt_build", lambda vars_, extra=(), unit_tests=False:
+                        selections.append(list(extra)) or seglog.runner.BuildResult(success=True, nodes=[]))
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    result = CliRunner().invoke(app, ["run", "--date", "2023-11-08", "--select", "page_views_daily+ tag:core"])
+    assert result.exit_code == 0, result.output
+    assert selections == [["--select", "page_views_daily+ tag:core segment_run_started segment_run_completed"]]
+
+
 def test_a_date_inside_vars_is_refused_by_every_command_the_same_way(tmp_path) -> None:
     """One rule for every caller: the date is --date (and --to), never a var of --vars."""
     from seglog.emr.job import parse_args, run_dates

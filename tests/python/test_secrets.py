@@ -99,6 +99,9 @@ def test_redact_masks_a_bearer_token(token: str) -> None:
     ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi"),
     ("GET /x?api_key=k3y-value-1", "k3y-value-1"),
     ("client_secret=shh-its-secret", "shh-its-secret"),
+    ("redis://:n0-user-pw@cache.internal:6379/0", "n0-user-pw"),
+    ("token refresh failed: access_token: Bearer eyJzdWIiOiJ4In0.sig", "eyJzdWIiOiJ4In0"),
+    ("401 with Authorization: Basic bG9hZGVyOnB3LXNlY3JldA==", "bG9hZGVyOnB3LXNlY3JldA"),
 ])
 def test_redact_masks_the_forms_that_leaked_before(text: str, secret: str) -> None:
     assert secret not in redact(text, env={})

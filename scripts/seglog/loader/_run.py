@@ -184,8 +184,11 @@ MAX_SHRINK = 0.10
 def check_not_lost(job: TableLoad, model: Model, target: Target, allow_shrink: bool = False) -> None:
     """Refuse (LoadError) a load that would take rows away that Spark did not mean to drop: a Spark
     table with no row at all while the warehouse's holds rows, or a whole table with more than
-    MAX_SHRINK fewer rows than the warehouse's. ``allow_shrink``: the caller knows and accepts."""
-    if allow_shrink or (job.partition is not None and not job.no_rows_yet):
+    MAX_SHRINK fewer rows than the warehouse's. ``allow_shrink``: the caller knows and accepts, for
+    whole tables only (a partitioned mart with no row at all is always refused: it was lost)."""
+    if job.partition is not None and not job.no_rows_yet:
+        return
+    if allow_shrink and job.partition is None:
         return
     have = target.current_rows(job)
     new = 0 if job.no_rows_yet else job.data.num_rows
@@ -196,8 +199,8 @@ def check_not_lost(job: TableLoad, model: Model, target: Target, allow_shrink: b
             f"{model.name}: its Spark table has no row at all, yet {job.target} in {target.where} holds "
             f"{have:,} rows: that is not a mart never written but one whose Spark table was lost or emptied. "
             "Nothing was replaced; the warehouse's rows are intact. Check the Spark warehouse "
-            "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading; if the table is meant to "
-            "be empty, load again with --allow-shrink")
+            "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading"
+            + ("; if the table is meant to be empty, load again with --allow-shrink" if job.partition is None else ""))
     if new < have * (1 - MAX_SHRINK):
         raise LoadError(
             f"{model.name}: its Spark table holds {new:,} rows, {have - new:,} fewer than the {have:,} of "

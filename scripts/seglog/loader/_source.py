@@ -97,12 +97,16 @@ class Warehouse:
         if not self.exists(part):
             raise SourceError(f"the run for {run_day} is not in the warehouse {self.uri} (no audit row): run "
                               f"`seglog run --date {run_day}` first; nothing was loaded")
-        rows = self.read(part).to_pylist()
-        done = f"{self.table('audit', 'segment_run_completed')}/run_ymd={run_day.isoformat()}"
-        why = audit.unfinished(run_day, rows, self.read(done).to_pylist() if self.exists(done) else [])
+        why = audit.unfinished(run_day, self._run_rows("segment_run_started", run_day),
+                               self._run_rows("segment_run_completed", run_day))
         if why:
             raise SourceError(f"{why}; nothing was loaded")
-        return audit.owned_dates(rows)
+        return audit.owned_dates(self.read(part).to_pylist())
+
+    def _run_rows(self, table: str, run_day: date) -> list[dict[str, Any]]:
+        """The rows of an audit table's partition run_ymd=``run_day`` ([] when it has none)."""
+        part = f"{self.table('audit', table)}/run_ymd={run_day.isoformat()}"
+        return self.read(part).to_pylist() if self.exists(part) else []
 
 
 def typed_partition_value(value: str, partition_type: str) -> Any:

@@ -5,8 +5,8 @@
 }}
 
 {#-
-  One row per run date, written before anything the loader loads: every staging model depends
-  on it (the marts, the user state and the snapshot all come from staging). Its invocation_id
+  One row per run date, written before anything the loader loads: the base events models depend
+  on it, and all of staging, hence the marts, the user state and the snapshot, comes from them. Its invocation_id
   says which dbt invocation is rewriting the date's partitions; segment_run_completed gets the
   same id only when that invocation finished, and the loader compares the two. It waits for the
   landed guard: a day whose files have not landed stops the run before this row, the tables stay

@@ -31,7 +31,7 @@ _PATTERNS = [
     # password may hold ; & , or ), so those end nothing)
     (re.compile(r"(?P<pre>(?<![\w-])" + _SECRET_KEY + r"['\"]?\s*[=:]\s*)(?:'[^']*'|\"[^\"]*\"|[^\s'\"]+)", re.I),
      r"\g<pre>" + MASK),
-    # scheme://user:password@host, the user possibly empty (redis://:pw@host): postgresql://,
+    # scheme://user:password@host, the user possibly empty (redis://:pw@host): postgresql://,  # pragma: allowlist secret
     # jdbc:redshift://, https://. Up to the token's last @, so a password that holds an @ is
     # masked whole (after key=value, so that a PWD= holding an @ is masked by its key, not cut
     # at its @ here).  # pragma: allowlist secret

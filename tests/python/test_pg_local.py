@@ -124,7 +124,7 @@ def test_the_port_answers_nobody_without_the_generated_password(scratch: Path) -
     assert len(info["password"]) >= 24 and info["password"] == password_file.read_text().strip()
     assert "no password supplied" in _refused_without_password(info["port"])
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(**dict(info, password="wrong-" + info["password"]), connect_timeout=5)
+        psycopg.connect(**dict(info, password="wrong-" + info["password"]), connect_timeout=5)  # pragma: allowlist secret
     with psycopg.connect(**info) as conn:
         assert conn.execute("select rolpassword like 'SCRAM-SHA-256$%' from pg_authid "
                             "where rolname = 'postgres'").fetchone()[0]

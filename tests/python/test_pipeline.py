@@ -610,8 +610,8 @@ def test_every_model_column_is_described(spark) -> None:
 
 def test_each_finished_run_is_marked_by_the_invocation_that_began_it(spark) -> None:
     """audit.segment_run_completed depends on every model the loader loads and on the run audit
-    (so dbt build skips it when one of them or its tests failed), every staging model depends on
-    audit.segment_run_started, and the runs of this module, all finished, carry the same
+    (so dbt build skips it when one of them or its tests failed), the base events models (upstream
+    of all staging) depend on audit.segment_run_started, and the runs of this module, all finished, carry the same
     invocation id in both: what `seglog load` checks before it loads a date."""
     from seglog.loader import loadable_models
 
@@ -621,8 +621,8 @@ def test_each_finished_run_is_marked_by_the_invocation_that_began_it(spark) -> N
     parents = {manifest["nodes"][p]["name"] for p in nodes["segment_run_completed"]["depends_on"]["nodes"]}
     loadable = set(loadable_models(target / "manifest.json"))
     assert loadable | {"segment_run_audit"} <= parents, (loadable | {"segment_run_audit"}) - parents
-    for staging in ("stg_segment__events", "stg_segment__procedure_events"):
-        assert "model.segment_spark.segment_run_started" in nodes[staging]["depends_on"]["nodes"], staging
+    for base in ("base_segment__web_app_events", "base_segment__procedure_events"):  # upstream of all staging
+        assert "model.segment_spark.segment_run_started" in nodes[base]["depends_on"]["nodes"], base
     mine = "run_ymd like '2023-11-%'"  # other modules build other dates in the same warehouse
     began = {(r.run_ymd, r.invocation_id) for r in spark.sql(
         f"select run_ymd, invocation_id from audit.segment_run_started where {mine}").collect()}

@@ -4,8 +4,6 @@
   insert_overwrite rewrites exactly those partitions; every other date is left untouched.
 -#}
 
--- depends_on: {{ ref('segment_run_started') }} (recorded before anything the loader loads is rewritten)
-
 with
 
 events as (

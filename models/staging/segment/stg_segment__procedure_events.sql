@@ -1,7 +1,5 @@
 {#- Procedure-source events of the run's owned partitions, deduplicated by messageId, typed and renamed. -#}
 
--- depends_on: {{ ref('segment_run_started') }} (recorded before anything the loader loads is rewritten)
-
 with
 
 events as (

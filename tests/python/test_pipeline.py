@@ -549,8 +549,10 @@ def test_load_into_redshift_stages_parquet_on_s3_and_sends_one_batch_per_model(s
         fake.stop()
     assert out.exit_code == 0, out.output
     assert "all reconciled" in out.output
-    # per model: column lookup, create schema + table (new), the batch, the reconciliation; dim_users first (sorted)
-    assert [op for op, _ in fake.statements()] == ["execute", "execute", "execute", "batch", "execute"] * 2
+    # per model: column lookup, create schema + table (new), the batch, the reconciliation; dim_users first
+    # (sorted), after the whole-table guard's own column lookup (no table yet: no rows to count, none to lose)
+    assert [op for op, _ in fake.statements()] == ["execute"] + ["execute", "execute", "execute", "batch", "execute"] * 2
+    assert fake.statements()[0] == fake.statements()[1]  # the guard's lookup is the load's own statement
     dim_batch, log_batch = (sqls for op, sqls in fake.statements() if op == "batch")
     assert dim_batch[2] == 'delete from "marts"."dim_users"'  # meta.load: full replaces the whole table
     assert log_batch[2] == 'delete from "marts"."segment_log" where "ymd" in (:p0, :p1)'

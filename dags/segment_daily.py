@@ -233,8 +233,9 @@ with DAG(
     ]
 
     @task
-    def report_landed(business_date: str) -> dict[str, dict[str, int]]:
+    def report_landed(logical_date=None) -> dict[str, dict[str, int]]:
         cfg = _settings()
+        business_date = kst_date(logical_date)
         hook = S3Hook()
         bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
         landed: dict[str, dict[str, int]] = {}
@@ -294,8 +295,9 @@ with DAG(
     )
 
     @task
-    def load_warehouse(business_date: str) -> dict[str, Any]:
+    def load_warehouse(logical_date=None) -> dict[str, Any]:
         cfg = _settings()
+        business_date = kst_date(logical_date)
         with tempfile.TemporaryDirectory() as tmp:
             results = f"{tmp}/load_results.json"
             _seglog([cfg.get("seglog", "seglog"), "load", "--date", business_date,
@@ -307,8 +309,9 @@ with DAG(
                 "rows": sum(r["rows"] for r in outcome["loaded"])}
 
     @task
-    def reconcile(business_date: str) -> dict[str, Any]:
+    def reconcile(logical_date=None) -> dict[str, Any]:
         cfg = _settings()
+        business_date = kst_date(logical_date)
         root = cfg["emr_root"].rstrip("/")
         with tempfile.TemporaryDirectory() as tmp:
             results = f"{tmp}/reconcile_results.json"
@@ -327,16 +330,18 @@ with DAG(
         return {"summary": checked["summary"], "partitions": len(checked["counts"])}
 
     @task
-    def report_success(business_date: str, landed: dict, loaded: dict, checked: dict) -> str:
+    def report_success(landed: dict, loaded: dict, checked: dict, logical_date=None) -> str:
         files = sum(v["files"] for v in landed.values())
-        text = (f":white_check_mark: segment_daily {business_date} done: {files:,} files in; "
+        text = (f":white_check_mark: segment_daily {kst_date(logical_date)} done: {files:,} files in; "
                 f"{loaded['summary']}; reconciled with Spark: {checked['summary']}")
         _post(text)
         return text
 
-    # the business date reaches each task as a templated argument, rendered once per run from `day`
-    landed = report_landed(day)
-    loaded = load_warehouse(day)
-    checked = reconcile(day)
+    # Each task works out the business date from its own logical date (kst_date): @task functions
+    # get the context as arguments, and Airflow's docs say they do not render Jinja passed as one
+    # (https://airflow.apache.org/docs/apache-airflow/3.1.0/core-concepts/operators.html).
+    landed = report_landed()
+    loaded = load_warehouse()
+    checked = reconcile()
     sensors >> landed >> run_emr_job >> loaded >> checked
-    report_success(day, landed, loaded, checked)
+    report_success(landed, loaded, checked)

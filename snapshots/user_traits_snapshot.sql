@@ -24,7 +24,7 @@
         customer_id,
         traits,
         traits_at_utc
-    from {{ ref('int_users') }}
+    from {{ latest_state(ref('int_users'), 'state_partition') }} as state
     where user_id is not null
 
 {% endsnapshot %}

@@ -4,13 +4,16 @@
   compile time. `owned_partitions:first_seen_ymd` names another date column;
   `owned_weeks:activity_ywd` keeps the weeks (their Sundays) of D-L..D; `owned_run:run_ymd`
   keeps the run's own row (a column added later is null in older runs' rows); `owned_folders[:column]`
-  keeps the rows of the received days the run reads (D-L-1..D: the parsed layer keeps older ones); `all_rows` tests
+  keeps the rows of the received days the run reads (D-L-1..D: the parsed layer keeps older ones);
+  `latest_state:column` keeps a state table's latest version (macros/state/state_versions.sql); `all_rows` tests
   the whole table (for tables not partitioned by date). (Writing the filter with var('date') in dbt_project.yml fails when --vars
   gives an unquoted date, which YAML parses into a date object.)
 -#}
 {% macro spark__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where == 'all_rows' -%}
+    {%- if where is string and where.startswith('latest_state:') -%}
+        {%- do return(latest_state(relation, where.partition(':')[2]) ~ ' dbt_subquery') -%}
+    {%- elif where == 'all_rows' -%}
         {#- A test-level `where: null` cannot undo a folder's where (None means "not set"). -#}
         {%- set where = none -%}
     {%- elif where is string and where.startswith('owned_') -%}

@@ -41,8 +41,10 @@ PARTITIONED = {  # table -> partition column
     "marts.retention_weekly_cohorts": "activity_ywd",
     **{f"marts.{m}": "ymd" for m in DAILY_MARTS},
 }
-# Not partitioned by date: cumulative state merged by every run, and the dimension built from it.
-STATE_TABLES = ["intermediate.int_identity_map", "intermediate.int_users", "marts.dim_users"]
+# Not partitioned by date: cumulative state merged by every run (table -> its version column: the
+# latest version is compared, without the column, which names the run), and the dimension built from it.
+STATE_TABLES = {"intermediate.int_identity_map": "map_partition", "intermediate.int_users": "state_partition",
+                "marts.dim_users": None}
 EARLY: dict[str, object] = {}  # what the tables held after the run for 2023-11-07, before 2023-11-08's
 
 
@@ -94,8 +96,12 @@ def _checksums(spark) -> dict[tuple[str, str], tuple[int, int]]:
     for table, part in PARTITIONED.items():
         for row in spark.sql(f"select {part} as p, count(*) as n, sum(xxhash64(*)) as h from {table} group by {part}").collect():
             out[(table, str(row.p))] = (row.n, row.h)
-    for table in STATE_TABLES:
-        row = spark.sql(f"select count(*) as n, sum(xxhash64(*)) as h from {table}").first()
+    for table, version in STATE_TABLES.items():
+        rows = spark.table(table)
+        if version:
+            latest = spark.sql(f"select max({version}) from {table}").first()[0]
+            rows = rows.where(rows[version] == latest).drop(version)
+        row = rows.selectExpr("count(*) as n", "sum(xxhash64(*)) as h").first()
         out[(table, "*")] = (row.n, row.h)
     return out
 

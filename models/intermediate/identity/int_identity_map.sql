@@ -1,6 +1,7 @@
 {{
     config(
         partition_by=['map_partition'],
+        post_hook="{{ state_prune('map_partition') }}",
     )
 }}
 
@@ -18,9 +19,9 @@
   Merging keeps the earliest of each (ties broken by message id), so running a date twice, or
   dates in any order, gives the same rows. Keeping the received day lets int_identity_stitching
   resolve the map as of the run for D exactly: only links dated by D and received in the
-  folders that run reads (by D), whichever runs came before. The whole table is one partition
-  (map_partition = 'all') so that dynamic partition overwrite can replace it while the same
-  statement reads it (Spark refuses to overwrite an unpartitioned table it is reading).
+  folders that run reads (by D), whichever runs came before. Each run writes the merged map as
+  a new version (map_partition, macros/state/state_versions.sql) and reads the latest complete
+  one, so a run killed at any point leaves the previous map whole.
 -#}
 
 with
@@ -82,7 +83,7 @@ known_links as (
         to_date(identify_linked_ymd) as received_day,
         {{ identity_link('identify') }} as identify_link,
         {{ identity_link('identify') }} as any_link
-    from {{ this }}
+    from {{ latest_state(this, 'map_partition') }} as known
     where identify_user_id is not null
     union all
     select
@@ -90,14 +91,14 @@ known_links as (
         to_date(any_linked_ymd) as received_day,
         cast(null as struct<at: timestamp, message_id: string, user_id: string>) as identify_link,
         {{ identity_link('any') }} as any_link
-    from {{ this }}
+    from {{ latest_state(this, 'map_partition') }} as known
     {%- else %}
     select
         anonymous_id,
         received_day,
         {{ identity_link('identify') }} as identify_link,
         {{ identity_link('any') }} as any_link
-    from {{ this }}
+    from {{ latest_state(this, 'map_partition') }} as known
     {%- endif %}
 ),
 {% endif %}
@@ -132,7 +133,7 @@ final as (
         any_link.message_id as any_message_id,
         {{ kst_ymd('identify_link.at') }} as identify_linked_ymd,
         {{ kst_ymd('any_link.at') }} as any_linked_ymd,
-        'all' as map_partition
+        '{{ state_version() }}' as map_partition
     from merged
 )
 

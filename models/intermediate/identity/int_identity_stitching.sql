@@ -13,7 +13,7 @@ with
 
 known_by_the_run as (
     select *
-    from {{ ref('int_identity_map') }}
+    from {{ latest_state(ref('int_identity_map'), 'map_partition') }} as identity_map
     where received_day <= date'{{ run_date() }}'
 ),
 

@@ -1,6 +1,7 @@
 {{
     config(
         partition_by=['state_partition'],
+        post_hook="{{ state_prune('state_partition') }}",
     )
 }}
 
@@ -14,7 +15,8 @@
     - first_seen_at is the earliest, last_seen_at the latest instant seen;
     - the traits (customer id) are those of the latest identify call.
   Every merge rule is a min, max, set union or latest-by-time, so a rerun changes nothing.
-  One partition ('all'), for the same reason as int_identity_map.
+  Each run writes a new version (state_partition) and reads the latest complete one, as
+  int_identity_map does (macros/state/state_versions.sql).
 -#}
 
 with
@@ -25,7 +27,7 @@ links as (
     select
         anonymous_id,
         coalesce(min({{ identity_link('identify') }}).user_id, min({{ identity_link('any') }}).user_id) as user_id
-    from {{ ref('int_identity_map') }}
+    from {{ latest_state(ref('int_identity_map'), 'map_partition') }} as identity_map
     group by anonymous_id
 ),
 
@@ -55,7 +57,7 @@ known as (
         users.customer_id,
         users.traits,
         users.traits_at_utc
-    from {{ this }} as users
+    from {{ latest_state(this, 'state_partition') }} as users
     left join links on users.user_key = links.anonymous_id
 ),
 {% endif %}
@@ -93,7 +95,7 @@ final as (
         traits_at_utc,
         first_seen_at_utc,
         last_seen_at_utc,
-        'all' as state_partition
+        '{{ state_version() }}' as state_partition
     from merged
 )
 

@@ -9,7 +9,7 @@
 with
 
 users as (
-    select * from {{ ref('int_users') }}
+    select * from {{ latest_state(ref('int_users'), 'state_partition') }} as state
 ),
 
 final as (

@@ -1,6 +1,6 @@
 """segment_daily — one KST business day of Segment logs: landed → EMR Serverless → Redshift → reconciled.
 
-    wait_for_<source> ×3 ─→ report_landed ─→ run_emr_job ─→ load_warehouse ─→ reconcile ─→ report_success
+    wait_for_<source> ×3 ─→ report_landed ─→ run_emr_job ─→ account_files ─→ load_warehouse ─→ reconcile ─→ report_success
 
 Keyed by the logical date. The schedule is ``30 10 * * *`` in Asia/Seoul with data intervals, so
 the run for business date D has logical date D 10:30 KST and starts at D+1 10:30 KST (01:30
@@ -22,6 +22,10 @@ Tasks:
 - ``run_emr_job``: the dbt job on EMR Serverless (``seglog.emr.job``; the request is the one
   ``seglog emr submit --dry-run`` prints), with executionTimeoutMinutes=120 and a waiter that
   outlasts it (the operator's default gives up after 25 minutes and cancels the job).
+- ``account_files``: every file of the folders the job read (D-L-1..D), listed again, against the
+  files the job's audit accounts for (read, or set aside by name); a difference (files that
+  landed after the job listed its folders, or went away) and hidden files (a name starting with
+  ``_`` or ``.``, which Spark never reads) are posted to Slack; never fails the run.
 - ``load_warehouse``: ``seglog load`` of the partitions the run rewrote, from the job's warehouse
   on S3, into Redshift (COPY through the Data API; one transaction per model).
 - ``reconcile``: ``seglog reconcile``: the warehouse's rows per model and partition, counted
@@ -98,6 +102,29 @@ def utc_folders(business_date: str) -> list[str]:
     seglog.kst_calendar (it runs in Airflow's venv, without seglog); tests/dags pins the two."""
     day = pendulum.parse(business_date, tz="UTC")
     return [str(int(d.timestamp() * 1000)) for d in (day.subtract(days=1), day)]
+
+
+def read_folders(business_date: str, late_arrival_days: int) -> list[str]:
+    """The folders the job for D reads: the UTC days D-L-1..D (seglog.kst_calendar.read_days)."""
+    day = pendulum.parse(business_date, tz="UTC")
+    return [str(int(day.subtract(days=n).timestamp() * 1000)) for n in range(late_arrival_days + 1, -1, -1)]
+
+
+def account(landed: dict[str, dict[str, int]], audit_rows: list[dict[str, Any]]) -> list[str]:
+    """What differs between the files listed (per source: `listed`, not hidden and not empty;
+    `hidden`) and the files the run's audit accounts for (files_read + files_skipped): one line
+    per source that differs, and one per source with hidden files. Empty when all agree."""
+    audit = {row["source_key"]: row for row in audit_rows}
+    out = []
+    for source, seen in landed.items():
+        row = audit.get(source, {})
+        accounted = (row.get("files_read") or 0) + (row.get("files_skipped") or 0)
+        if seen["listed"] != accounted:
+            out.append(f"{source}: {seen['listed']:,} files in its folders, the run accounted for {accounted:,} "
+                       f"({'more landed after the job listed them' if seen['listed'] > accounted else 'some went away'})")
+        if seen["hidden"]:
+            out.append(f"{source}: {seen['hidden']:,} hidden files (a name starting with _ or .): Spark never reads them")
+    return out
 
 
 def job_vars(extra: dict[str, Any] | None) -> str:
@@ -295,6 +322,38 @@ with DAG(
     )
 
     @task
+    def account_files(logical_date=None) -> dict[str, Any]:
+        cfg = _settings()
+        business_date = kst_date(logical_date)
+        conn = S3Hook().get_conn()
+        runs_bucket, _, runs_prefix = cfg["emr_root"][len("s3://"):].rstrip("/").partition("/")
+        audit_key = f"{runs_prefix}/runs/ymd={business_date}/audit.json".lstrip("/")
+        audit_rows = json.loads(conn.get_object(Bucket=runs_bucket, Key=audit_key)["Body"].read())
+        late = int(audit_rows[0]["late_arrival_days"]) if audit_rows else 1
+        bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
+        landed: dict[str, dict[str, int]] = {}
+        for source, source_id in SOURCES.items():
+            seen = {"listed": 0, "hidden": 0}
+            for folder in read_folders(business_date, late):
+                folder_prefix = f"{prefix}/{source_id}/{folder}/".lstrip("/")
+                for page in conn.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder_prefix):
+                    for obj in page.get("Contents", []):
+                        below = obj["Key"][len(folder_prefix):]
+                        if any(part[:1] in ("_", ".") for part in below.split("/")):  # Hadoop's hidden files
+                            seen["hidden"] += 1
+                        elif obj["Size"] > 0:  # Spark's listing skips 0-byte files: no line to lose
+                            seen["listed"] += 1
+            landed[source] = seen
+        differences = account(landed, audit_rows)
+        if differences:
+            _post(f":warning: segment_daily {business_date}: files landed and files the run read differ: "
+                  + "; ".join(differences))
+        files = sum(seen["listed"] for seen in landed.values())
+        return {"summary": f"the run's folders hold {files:,} files, "
+                           + ("some not read (see above)" if differences else "each read or set aside by name"),
+                "differences": differences}
+
+    @task
     def load_warehouse(logical_date=None) -> dict[str, Any]:
         cfg = _settings()
         business_date = kst_date(logical_date)
@@ -330,9 +389,10 @@ with DAG(
         return {"summary": checked["summary"], "partitions": len(checked["counts"])}
 
     @task
-    def report_success(landed: dict, loaded: dict, checked: dict, logical_date=None) -> str:
+    def report_success(landed: dict, accounted: dict, loaded: dict, checked: dict, logical_date=None) -> str:
         files = sum(v["files"] for v in landed.values())
         text = (f":white_check_mark: segment_daily {kst_date(logical_date)} done: {files:,} files in; "
+                f"{accounted['summary']}; "
                 f"{loaded['summary']}; reconciled with Spark: {checked['summary']}")
         _post(text)
         return text
@@ -341,7 +401,8 @@ with DAG(
     # get the context as arguments, and Airflow's docs say they do not render Jinja passed as one
     # (https://airflow.apache.org/docs/apache-airflow/3.1.0/core-concepts/operators.html).
     landed = report_landed()
+    accounted = account_files()
     loaded = load_warehouse()
     checked = reconcile()
-    sensors >> landed >> run_emr_job >> loaded >> checked
-    report_success(landed, loaded, checked)
+    sensors >> landed >> run_emr_job >> accounted >> loaded >> checked
+    report_success(landed, accounted, loaded, checked)

@@ -58,6 +58,8 @@ located as (
         file_name,
         {{ segment_file_source_id('file_name') }} as source_id,
         {{ segment_file_received_day('file_name') }} as received_day,
+        -- the line's bytes as read, without its newline: the file's check adds them up (base_segment__files)
+        octet_length(raw_line) as line_bytes,
         -- Spark keeps a line's bytes as read; re-encoding replaces invalid sequences, so they differ.
         cast(raw_line as binary) = encode(raw_line, 'UTF-8') as is_valid_utf8
     from raw_lines
@@ -94,6 +96,7 @@ flattened as (
         source_id,
         file_name,
         received_day,
+        line_bytes,
         {{ line_reason }} as line_reason,
         case when ({{ p['suspect'] }}) and {{ line_reason }} is null then {{ p['clashes'] }} end as field_clashes,
         {{ p['present']['timestamp'] }} as has_timestamp,
@@ -114,6 +117,7 @@ final as (
         source_id,
         file_name,
         received_day,
+        line_bytes,
         case
             when line_reason is not null then line_reason
             when message_id is null or trim(message_id) = '' then 'missing_message_id'

@@ -121,21 +121,42 @@
         {%- endfor -%}
         {#- one glob of the stale folders: Hadoop expands {a/b,c/d} alternatives that hold a '/' -#}
         {%- set glob = run_vars()['segment_root'] ~ '/{' ~ (paths | join(',')) ~ '}' -%}
-    select
+    select /*+ BROADCAST(trailers) */
         parsed.*,
         case concat(parsed.source_id, '/', cast(parsed.received_day as string))
         {%- for folder in stale %}
             when '{{ folder.source_id }}/{{ folder.received_day }}' then '{{ folder.listing }}'
         {%- endfor %}
-        end as folder_listing
+        end as folder_listing,
+        trailers.declared_bytes as file_declared_bytes
     from ({{ segment_base_lines(table_name, glob) }}) as parsed
+    left join ({{ segment_file_trailers(table_name, glob) }}) as trailers
+        on {{ segment_file_key('parsed.file_name') }} = trailers.file_key
     {%- else %}
     select
         parsed.*,
-        cast(null as string) as folder_listing
+        cast(null as string) as folder_listing,
+        cast(null as bigint) as file_declared_bytes
     from ({{ segment_base_lines(table_name) }}) as parsed
     where false
     {%- endif %}
+{% endmacro %}
+
+{#- The size each .gz file of `glob` declares for its content: a gzip file ends with the CRC-32
+    and the size (ISIZE, 4 bytes little-endian, modulo 2^32) of what it holds (RFC 1952, 2.3.1).
+    Read with the parse, once in a file's life; base_segment__files compares it with the bytes
+    the read gave (a file cut short, or failing its CRC, gave fewer). binaryFile reads each file's
+    compressed bytes for it: Spark SQL has no way to read only the last 8 (no gunzip function
+    either, so the text read's own error cannot be seen: ignoreCorruptFiles swallows it). -#}
+{% macro segment_file_trailers(table_name, glob) %}
+    select
+        {{ segment_file_key('path') }} as file_key,
+        cast(conv(concat(
+            hex(substring(content, -1, 1)), hex(substring(content, -2, 1)),
+            hex(substring(content, -3, 1)), hex(substring(content, -4, 1))), 16, 10) as bigint) as declared_bytes
+    from {{ segment_raw_view(table_name, 'binaryFile', glob, view_suffix='trailers') }}
+    -- a gzip file has at least a 10-byte header and the 8-byte trailer
+    where path rlike '{{ segment_file_pattern() }}' and length >= 18
 {% endmacro %}
 
 {#- The lines of the run's folders (received days D-L-1..D) in a parsed layer: what every model

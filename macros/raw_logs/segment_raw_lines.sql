@@ -73,15 +73,18 @@
 {% endmacro %}
 
 {#- A temporary view over the run's folders (or `glob`, some of them) in `format` (text or
-    binaryFile), created (again) when a command queries (run, build, test, …), and its name. The
+    binaryFile; `view_suffix` names another view of the same table), created (again) when a command
+    queries (run, build, test, …), and its name. The
     vars that make up the path are validated (macros/vars/validate_run_vars.sql), so it holds no quote. -#}
-{% macro segment_raw_view(table_name, format, glob=none, create_view=true) %}
-    {%- set view = 'seglog_raw_' ~ format | lower ~ '__' ~ table_name -%}
+{% macro segment_raw_view(table_name, format, glob=none, create_view=true, view_suffix=none) %}
+    {%- set view = 'seglog_raw_' ~ format | lower ~ '__' ~ table_name ~ ('__' ~ view_suffix if view_suffix else '') -%}
+    {#- A listing (binaryFile) also lists the files in folders below a received-day folder, to set them aside by name. -#}
     {#- Only for commands that query: compile, docs and sqlfluff's templater need no data. -#}
     {%- if create_view and segment_queries_data() -%}
         {%- do run_query(
             "create or replace temporary view " ~ view ~ " using " ~ format
-            ~ " options (path '" ~ (glob or segment_folders_glob(table_name)) ~ "', ignoreCorruptFiles 'true')") -%}
+            ~ " options (path '" ~ (glob or segment_folders_glob(table_name)) ~ "', ignoreCorruptFiles 'true'"
+            ~ (", recursiveFileLookup 'true'" if format == 'binaryFile' else '') ~ ")") -%}
     {%- endif -%}
     {{ return(view) }}
 {% endmacro %}

@@ -12,6 +12,10 @@
   segment_quarantine with kind 'outside_window' for the folders read; it is not a term of the sum.
   files_read counts the .gz files of the folders read; files_unreadable those that gave no line
   (not gzip, corrupt: segment_quarantine kind 'file'; a 0-byte file is not listed); their lines are in no count.
+  files_truncated and files_corrupt count the .gz files that gave lines but fewer than their gzip
+  trailer declares (cut short; failed a check): the lines before the fault are counted as read,
+  the rest are in no count. files_skipped counts the files not read by name (not_gz, nested);
+  hidden files (`_x`, `.x`) Spark never lists (base_segment__files).
   events_without_ids counts staged events with neither anonymousId nor userId: they are in
   segment_log but in no session and no user count (docs/queries.md Q02); not a term of the sum either.
   field_clashes counts the fields of the lines read (not quarantined) whose value had another
@@ -74,8 +78,11 @@ event_counts as (
 file_counts as (
     select
         source_key,
-        count(*) as files_read,
-        count_if(file_status != 'read') as files_unreadable
+        count_if(file_status not in ('not_gz', 'nested')) as files_read,
+        count_if(file_status = 'unreadable_file') as files_unreadable,
+        count_if(file_status = 'truncated') as files_truncated,
+        count_if(file_status = 'corrupt') as files_corrupt,
+        count_if(file_status in ('not_gz', 'nested')) as files_skipped
     from {{ ref('base_segment__files') }}
     group by source_key
 ),
@@ -95,6 +102,9 @@ final as (
         coalesce(event_counts.events_without_ids, 0) as events_without_ids,
         coalesce(file_counts.files_read, 0) as files_read,
         coalesce(file_counts.files_unreadable, 0) as files_unreadable,
+        coalesce(file_counts.files_truncated, 0) as files_truncated,
+        coalesce(file_counts.files_corrupt, 0) as files_corrupt,
+        coalesce(file_counts.files_skipped, 0) as files_skipped,
         line_counts.field_clashes,
         '{{ run_date() }}' as run_ymd
     from line_counts

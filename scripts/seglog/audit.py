@@ -21,6 +21,8 @@ COUNTS = ("lines_read", "events_staged", "duplicates", "quarantined", "out_of_wi
 # Where every line read went (kept_aside is part of out_of_window, not a term of the sum).
 TIE_OUT = ("events_staged", "duplicates", "quarantined", "out_of_window")
 TIE_OUT_RULE = "lines read = events staged + duplicates + quarantined + out of window"
+# The files of the folders read, by what became of them (base_segment__files.file_status).
+FILE_COUNTS = ("files_read", "files_truncated", "files_corrupt", "files_unreadable", "files_skipped")
 
 
 def ties_out(row: dict[str, Any]) -> bool:

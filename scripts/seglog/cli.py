@@ -105,7 +105,7 @@ def generate(
     console.print(f"{result.total_events:,} events in {time.perf_counter() - t0:.1f} s; manifest {root / '_manifest.json'}")
 
 
-def _print_audit(run_ymd: str) -> None:
+def _print_audit(run_ymd: str, hidden: dict[str, int] | None = None) -> None:
     from . import audit
 
     rows = audit.read_run(run_ymd)
@@ -121,10 +121,42 @@ def _print_audit(run_ymd: str) -> None:
     table.add_row("all", *(f"{sum(r[c] for r in rows):,}" for c in audit.COUNTS), "", style="bold")
     console.print(table)
     console.print(f"{audit.TIE_OUT_RULE} (kept aside: outside every run's window, in audit.segment_quarantine)")
-    unreadable = sum(r.get("files_unreadable") or 0 for r in rows)  # null in audits made before the column
-    if unreadable:
-        console.print(f"[yellow]{unreadable:,} of {sum(r.get('files_read') or 0 for r in rows):,} files gave no line "
-                      "(not gzip or corrupt): kind 'file' in audit.segment_quarantine; ask for a redelivery[/]")
+    _print_files(rows, hidden)
+
+
+def _print_files(rows: list[dict], hidden: dict[str, int] | None) -> None:
+    """The files of the folders read: read, lost lines (truncated, corrupt, unreadable), not read by
+    name, and (from `seglog run`'s own listing) hidden ones Spark never lists."""
+    from . import audit
+
+    counts = {r["source_key"]: {c: r.get(c) or 0 for c in audit.FILE_COUNTS} for r in rows}  # null before the columns
+    if hidden is not None:
+        for key in counts:
+            counts[key]["hidden"] = hidden.get(key, 0)
+    columns = list(next(iter(counts.values())))
+    table = Table(title="files of the folders read")
+    table.add_column("source")
+    for col in columns:
+        table.add_column(col.removeprefix("files_").replace("_", " ") + (" (not listed by Spark)" if col == "hidden" else ""),
+                         justify="right")
+    for key, row in counts.items():
+        table.add_row(key, *(f"{row[c]:,}" for c in columns))
+    console.print(table)
+    lost = sum(row[c] for row in counts.values() for c in columns if c != "files_read")
+    if lost:
+        console.print(f"[yellow]{lost:,} files lost lines or were not read: kind 'file' in audit.segment_quarantine, "
+                      "status in staging.base_segment__files (truncated, corrupt, unreadable_file, not_gz, nested); "
+                      "hidden ones (a name starting with _ or .) are in no table; ask for a redelivery[/]")
+
+
+def _hidden_files(day_vars: dict) -> dict[str, int]:
+    """Per source, the files of the run's folders Spark never lists (a name starting with _ or .), from our own listing."""
+    from . import landed_files
+    from .kst_calendar import read_days
+
+    tallied = landed_files.tally(str(day_vars["segment_root"]), day_vars["segment_sources"],
+                                 read_days(parse_date(day_vars["date"]), int(day_vars["late_arrival_days"])))
+    return {key: len(kinds["hidden"]) for key, kinds in tallied.items()}
 
 
 @app.command()
@@ -163,7 +195,7 @@ def run(
                                                  if offset else ""), code=1)
         log.info("dbt build for %s finished in %.0f s", day_vars["date"], time.perf_counter() - t0)
         built |= {n["relation"] for n in result.nodes if n["resource_type"] == "model" and n["relation"]}
-        _print_audit(day_vars["date"])
+        _print_audit(day_vars["date"], _hidden_files(day_vars))
     console.print(f"[bold]tables[/] (Spark warehouse {spark_dir() / 'warehouse'}):")
     by_schema: dict[str, list[str]] = {}
     for rel in sorted(built):

@@ -13,7 +13,11 @@ the run, allowed to be empty: the start of history):
 - ``…empty…gz``: 0 bytes: holds no line, and Spark's listing skips it (in no count);
 - ``…not-gzip…gz``: plain text named .gz (``unreadable_file``);
 - ``…cut-short…gz``: a gzip file cut in the middle: the lines before the cut are read, the rest
-  is lost with the file's end; the file is counted as read.
+  is lost with the file's end; the file is ``truncated``;
+- ``…bad-crc…gz``: a whole gzip file whose CRC-32 does not match: the decompressor fails at the
+  end and the lines of its last buffer are lost; the file is ``corrupt``;
+- ``…events.json``, ``…events.GZ`` (``not_gz``), ``more/…gz`` (``nested``): not read, listed;
+- ``_…gz``, ``.…gz``: hidden, never listed by Spark; counted by ``seglog run``'s own listing.
 
 Deterministic (no randomness): the same day gives the same bytes.
 """
@@ -44,6 +48,9 @@ class HostileDay:
     not_gzip_file: Path
     cut_file: Path
     cut_complete_lines: int  # whole lines before the cut: at most this many are read from it
+    crc_file: Path
+    crc_lines: int  # the lines the file holds (all but its last buffer's are read)
+    hidden_files: list[Path]
     empty_folder: Path
     files: dict[str, str] = field(default_factory=dict)  # file name -> the file reason it must get
 
@@ -114,12 +121,27 @@ def write_hostile_day(root: Path, day: date, source_ids: dict[str, str]) -> Host
     cut.write_bytes(whole[: len(whole) // 2])
     # Whole lines in the bytes before the cut: all a decompressor can give (zlib, fed every byte).
     got = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(whole[: len(whole) // 2])
+    crc_lines = [_dump(_event(f"hostile-crc-{i:04d}", at + timedelta(seconds=i))) for i in range(2000)]
+    damaged = bytearray(gzip.compress(b"\n".join(crc_lines) + b"\n", mtime=0))
+    damaged[-8] ^= 0xFF  # the first byte of the CRC-32 (RFC 1952 2.3.1: CRC32, then ISIZE, at the end)
+    crc = folder / f"{base + 4}.events-archiver-1.bad-crc.tests.gz"
+    crc.write_bytes(bytes(damaged))
+    one = gzip.compress(_dump(_event("hostile-skipped", at)) + b"\n", mtime=0)
+    skipped = {folder / f"{base + 5}.events-archiver-1.events.json": "not_gz",
+               folder / f"{base + 6}.events-archiver-1.events.GZ": "not_gz",
+               folder / "more" / f"{base + 7}.events-archiver-1.nested.gz": "nested"}
+    hidden = [folder / f"_{base + 8}.events-archiver-1.hidden.gz", folder / f".{base + 9}.events-archiver-1.hidden.gz"]
+    for path in [*skipped, *hidden]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(one)
     empty_folder = root / source_ids["app"] / str(received_day_ms(day - timedelta(days=2)))
     if empty_folder.exists():
         for f in empty_folder.iterdir():
             f.unlink()
     empty_folder.mkdir(parents=True, exist_ok=True)
     return HostileDay(root=root, day=day, lines=lines, lines_file=lines_file, empty_file=empty, not_gzip_file=not_gzip,
-                      cut_file=cut, cut_complete_lines=got.count(b"\n"), empty_folder=empty_folder,
-                      files={not_gzip.name: "unreadable_file"})
+                      cut_file=cut, cut_complete_lines=got.count(b"\n"), crc_file=crc, crc_lines=len(crc_lines),
+                      hidden_files=hidden, empty_folder=empty_folder,
+                      files={not_gzip.name: "unreadable_file", cut.name: "truncated", crc.name: "corrupt",
+                             **{path.name: reason for path, reason in skipped.items()}})
 

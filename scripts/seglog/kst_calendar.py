@@ -51,6 +51,12 @@ def utc_folders(day: date) -> tuple[str, str]:
     return folder_name(before), folder_name(same)
 
 
+def read_days(day: date, late_arrival_days: int) -> list[date]:
+    """The UTC received days whose folders the run for business date `day` reads: D-L-1..D
+    (macro received_days): the window's first date starts in D-L-1's folder."""
+    return date_range(day - timedelta(days=late_arrival_days + 1), day)
+
+
 def date_range(first: date, last: date) -> list[date]:
     """Every date from first to last, both included (empty when last is before first)."""
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]

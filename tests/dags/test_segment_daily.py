@@ -17,13 +17,14 @@ import pytest
 import yaml
 
 from rehearsal.permissions import Call, granted, ungranted
-from rehearsal.stage import (DATABASE_PREFIX, DBT_VENV, EMR_ROOT, PROJECT, RAW_ROOT, REGION, ROLE_ARN, SAMPLE,
-                             warehouse_sql)
+from rehearsal.stage import (DATABASE_PREFIX, DBT_VENV, EMR_ROOT, PROJECT, RAW_BUCKET, RAW_ROOT, REGION, ROLE_ARN,
+                             SAMPLE, warehouse_sql)
 from seglog import kst_calendar  # importable here: rehearsal.stage puts the project's scripts/ on the path
 
 DAY = date(2023, 11, 8)  # a sample date: its folders (and the two before) are in data/sample
 START_DATE = "2023-10-01"
 EMPTY_DAY = date(2023, 12, 24)  # no files at all
+SOURCE_IDS = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]["segment_sources"]
 
 PARSE = r"""
 import json, socket, subprocess, sys
@@ -100,7 +101,8 @@ def test_task_graph_is_as_designed(parsed: dict) -> None:
     for source in ("web", "app", "procedure"):
         assert down[f"wait_for_{source}"] == ["report_landed"]
     assert down["report_landed"] == ["report_success", "run_emr_job"]
-    assert down["run_emr_job"] == ["load_warehouse"]
+    assert down["run_emr_job"] == ["account_files"]
+    assert down["account_files"] == ["load_warehouse", "report_success"]
     assert down["load_warehouse"] == ["reconcile", "report_success"]
     assert down["reconcile"] == ["report_success"]
     assert down["report_success"] == []
@@ -172,6 +174,9 @@ def test_the_dags_calendar_says_what_the_projects_says() -> None:
     assert segment_daily.utc_folders("2023-11-08") == ["1699315200000", "1699401600000"]
     for day in kst_calendar.date_range(date(2023, 12, 20), date(2025, 1, 5)):
         assert segment_daily.utc_folders(day.isoformat()) == list(kst_calendar.utc_folders(day)), day
+        for late in (0, 1, 3):
+            assert segment_daily.read_folders(day.isoformat(), late) == [
+                kst_calendar.folder_name(d) for d in kst_calendar.read_days(day, late)], (day, late)
         edge = pendulum.datetime(day.year, day.month, day.day, 15, tz="UTC")  # 00:00 KST of the next day
         for instant in (edge.subtract(microseconds=1), edge):
             assert segment_daily.kst_date(instant) == kst_calendar.business_date(instant).isoformat(), instant
@@ -208,6 +213,9 @@ def test_happy_day_runs_every_task_and_reports_to_slack(happy) -> None:
     for source, (files, size) in _landed_on_disk(DAY).items():
         assert f"{source}: {files:,} files, {_human(size)}" in landed
     assert done.startswith(":white_check_mark: segment_daily 2023-11-08 done")
+    read = sum(len([p for p in (SAMPLE / source_id / kst_calendar.folder_name(d)).glob("*") if p.stat().st_size])
+               for source_id in SOURCE_IDS.values() for d in kst_calendar.read_days(DAY, 1))
+    assert f"the run's folders hold {read:,} files, each read or set aside by name" in done
     assert "all reconciled" in done and "Spark and the warehouse agree" in done
 
 
@@ -341,6 +349,30 @@ def test_a_failed_emr_job_fails_the_run_and_loads_nothing(stage, happy) -> None:
     assert len(failed) == 1 and "| log: http" in failed[0], texts
     assert not any(t.startswith(":white_check_mark:") for t in texts)
     assert warehouse_sql("select count(*) from marts.segment_log") == before
+
+
+def test_files_the_run_did_not_account_for_are_told_to_slack_and_the_run_goes_on(stage, happy) -> None:
+    """A file that lands after the job listed its folders, and a hidden one: Slack says so, per source;
+    the task succeeds (a late file is the next run's, a hidden one is for a redelivery)."""
+    s3 = stage.client("s3")
+    web = SOURCE_IDS["web"]
+    folder = kst_calendar.folder_name(DAY)
+    late_file = next((SAMPLE / web / folder).glob("*.gz"))
+    for name in ("late-arrival.gz", "_hidden.gz"):
+        s3.upload_file(str(late_file), RAW_BUCKET, f"segment-logs/{web}/{folder}/{name}")
+    stage.slack.clear()
+    try:
+        run = stage.run(DAY, mark_success="wait_for_.*|report_landed|run_emr_job|load_warehouse|reconcile|report_success")
+    finally:
+        for name in ("late-arrival.gz", "_hidden.gz"):
+            s3.delete_object(Bucket=RAW_BUCKET, Key=f"segment-logs/{web}/{folder}/{name}")
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert states["account_files"] == "success", states
+    warning = [t for t in stage.slack.texts() if t.startswith(":warning:")]
+    assert len(warning) == 1, stage.slack.texts()
+    assert "web: " in warning[0] and "the run accounted for" in warning[0] and "more landed after the job listed them" in warning[0]
+    assert "web: 1 hidden files" in warning[0]
+    assert "app:" not in warning[0] and "procedure:" not in warning[0]
 
 
 def test_a_reconciliation_mismatch_fails_the_run(stage, happy) -> None:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seglog import generator, hostile
+from seglog import generator, hostile, landed_files
 from seglog.project import default_vars
 from seglog.runner import dbt, dbt_build
 
@@ -64,25 +64,39 @@ def hostile_day(tmp_path_factory: pytest.TempPathFactory, spark_dir: Path) -> ho
 
 def test_the_hostile_day_runs_to_the_end_and_ties_out(hostile_day: hostile.HostileDay) -> None:
     """The build passed (with assert_run_audit_ties_out); the audit's lines are the files' lines
-    counted here, the cut file's lines excepted (as many as the reader could decompress)."""
+    counted here, the cut and the bad-CRC files' lines excepted (as many as the reader could
+    decompress), and its file counts are the folders' files counted here by name."""
     root = hostile_day.root
     spark = _spark()
     audit = {r.source_key: r for r in spark.sql(
         f"select * from audit.segment_run_audit where run_ymd = '{HOSTILE_DAY}'").collect()}
     assert set(audit) == {"web", "app", "procedure"}
-    cut = spark.sql(f"select lines, file_status from staging.base_segment__files "
-                    f"where file_name like '%{hostile_day.cut_file.name}'").first()
-    assert cut.file_status == "read" and 0 < cut.lines <= hostile_day.cut_complete_lines + 1
+    status = {r.name: r for r in spark.sql(
+        "select regexp_extract(file_name, '([^/]+)$', 1) as name, lines, file_status from staging.base_segment__files"
+    ).collect()}
+    cut, crc = status[hostile_day.cut_file.name], status[hostile_day.crc_file.name]
+    assert cut.file_status == "truncated" and 0 < cut.lines <= hostile_day.cut_complete_lines + 1
+    assert crc.file_status == "corrupt" and 0 < crc.lines < hostile_day.crc_lines  # its last buffer lost
     for key, row in audit.items():
         files = [p for day in _read_days(HOSTILE_DAY) if _folder(root, key, day).exists()
-                 for p in sorted(_folder(root, key, day).glob("*.gz"))]
-        readable = [p for p in files if p not in (hostile_day.empty_file, hostile_day.not_gzip_file, hostile_day.cut_file)]
-        expected_lines = sum(len(_lines_of(p)) for p in readable) + (cut.lines if key == "web" else 0)
+                 for p in sorted(_folder(root, key, day).rglob("*"))
+                 if p.is_file() and p.stat().st_size > 0]  # a 0-byte file is not listed
+        hidden = [p for p in files if p.name[0] in "_."]
+        by_name = [p for p in files if p not in hidden and (p.parent.parent != root / SOURCE_IDS[key] or not p.name.endswith(".gz"))]
+        gz = [p for p in files if p not in hidden and p not in by_name]
+        faulty = (hostile_day.not_gzip_file, hostile_day.cut_file, hostile_day.crc_file)
+        expected_lines = sum(len(_lines_of(p)) for p in gz if p not in faulty) + (cut.lines + crc.lines if key == "web" else 0)
         assert row.lines_read == expected_lines, key
         assert row.lines_read == row.quarantined + row.duplicates + row.events_staged + row.out_of_window, key
-        assert row.files_read == len([p for p in files if p.stat().st_size > 0]), key  # a 0-byte file is not listed
-        assert row.files_unreadable == (1 if key == "web" else 0), key
+        assert row.files_read == len(gz), key
+        assert (row.files_unreadable, row.files_truncated, row.files_corrupt, row.files_skipped, len(hidden)) == (
+            (1, 1, 1, 3, 2) if key == "web" else (0, 0, 0, 0, 0)), key
     assert list(hostile_day.empty_folder.iterdir()) == []  # the app folder of D-2 was read empty
+    # our own listing (what `seglog run` shows and the DAG compares) accounts for the same files
+    tallied = landed_files.counts(landed_files.tally(str(root), SOURCE_IDS, _read_days(HOSTILE_DAY)))
+    for key, row in audit.items():
+        assert (tallied[key]["gz"], tallied[key]["not_gz"] + tallied[key]["nested"]) == (row.files_read, row.files_skipped), key
+    assert tallied["web"]["hidden"] == len(hostile_day.hidden_files) == 2
 
 
 def test_every_hostile_line_is_set_aside_with_its_reason(hostile_day: hostile.HostileDay) -> None:
@@ -119,7 +133,7 @@ def test_the_good_lines_of_the_hostile_file_are_staged(hostile_day: hostile.Host
                        ("context.userAgentData.mobile", "nulled"): 1}
 
 
-def test_a_non_gzip_file_is_set_aside_and_an_empty_one_ignored_and_the_run_goes_on(hostile_day: hostile.HostileDay) -> None:
+def test_every_file_that_lost_lines_or_was_not_read_is_set_aside_and_an_empty_one_ignored(hostile_day: hostile.HostileDay) -> None:
     rows = _spark().sql(f"""
         select file_name, reason, raw_line from audit.segment_quarantine
         where received_ymd = '{HOSTILE_DAY}' and kind = 'file'""").collect()

@@ -88,9 +88,9 @@ def reference(pipeline_root: Path, spark_dir: Path) -> dict[str, dict[str, tuple
     _run(pipeline_root)
     state = {table: _latest(table) for table in STATE}
     spark = _spark()
-    earlier_only = spark.sql(f"select count(*) from intermediate.int_users where state_partition = "
-                             f"(select max(state_partition) from intermediate.int_users) "
-                             f"and last_seen_at_utc < timestamp'2023-11-05 15:00:00'").first()[0]  # before KST 11-06
+    earlier_only = spark.sql("select count(*) from intermediate.int_users where state_partition = "
+                             "(select max(state_partition) from intermediate.int_users) "
+                             "and last_seen_at_utc < timestamp'2023-11-06 15:00:00'").first()[0]  # before KST 11-07
     assert earlier_only > 0, "the state holds no user that RUN_DATE's run would not bring back"
     return state
 

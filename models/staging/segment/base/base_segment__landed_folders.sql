@@ -17,7 +17,7 @@ landed as (
         source_key,
         received_day,
         count(*) as listed_files,
-        count_if(file_status = 'read') as files
+        count_if(file_status in ('read', 'truncated', 'corrupt')) as files
     from {{ ref('base_segment__files') }}
     group by source_key, received_day
 ),

@@ -25,7 +25,7 @@ Tasks:
 - ``account_files``: every file of the folders the job read (D-L-1..D), listed again, against the
   files the job's audit accounts for (read, or set aside by name); a difference (files that
   landed after the job listed its folders, or went away) and hidden files (a name starting with
-  ``_`` or ``.``, which Spark never reads) are posted to Slack; never fails the run.
+  ``_`` or ``.``, which Spark never reads) are posted to Slack; a difference never fails the run.
 - ``load_warehouse``: ``seglog load`` of the partitions the run rewrote, from the job's warehouse
   on S3, into Redshift (COPY through the Data API; one transaction per model).
 - ``reconcile``: ``seglog reconcile``: the warehouse's rows per model and partition, counted
@@ -108,6 +108,11 @@ def read_folders(business_date: str, late_arrival_days: int) -> list[str]:
     """The folders the job for D reads: the UTC days D-L-1..D (seglog.kst_calendar.read_days)."""
     day = pendulum.parse(business_date, tz="UTC")
     return [str(int(day.subtract(days=n).timestamp() * 1000)) for n in range(late_arrival_days + 1, -1, -1)]
+
+
+def _hidden(name: str) -> bool:
+    """A name Spark's file listing skips (InMemoryFileIndex.shouldFilterOutPathName), so no run reads it."""
+    return name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
 
 
 def account(landed: dict[str, dict[str, int]], audit_rows: list[dict[str, Any]]) -> list[str]:
@@ -339,7 +344,7 @@ with DAG(
                 for page in conn.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder_prefix):
                     for obj in page.get("Contents", []):
                         below = obj["Key"][len(folder_prefix):]
-                        if any(part[:1] in ("_", ".") for part in below.split("/")):  # Hadoop's hidden files
+                        if any(_hidden(part) for part in below.split("/")):
                             seen["hidden"] += 1
                         elif obj["Size"] > 0:  # Spark's listing skips 0-byte files: no line to lose
                             seen["listed"] += 1

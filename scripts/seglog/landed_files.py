@@ -2,9 +2,10 @@
 of our own (local disk or S3).
 
 The run lists its folders through Spark (base_segment__files), and Spark's file listing never
-returns a name that starts with `_` or `.` (Hadoop's hidden files, at any level): such a file
-is in no table. This listing sees every file, so `seglog run` and the EMR job can say how many
-the run could not see, and the DAG can compare what landed with what the run accounted for.
+returns a hidden name (InMemoryFileIndex.shouldFilterOutPathName: a name starting with `.`, or
+with `_` and holding no `=`, or ending in `._COPYING_`, at any level of the path): such a file
+is in no table. This listing sees every file, so `seglog run` can say how many the run could
+not see. (The DAG does the same from its own S3 listing: Airflow's venv has no seglog.)
 The kinds are those of base_segment__files.file_status for the files Spark lists:
     gz       a .gz file directly in the received-day folder: read
     not_gz   a name not ending in .gz (`.json`, `.GZ`): not read, listed by the run
@@ -20,14 +21,20 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .kst_calendar import folder_name
+from .project import PROJECT_DIR
 
 KINDS = ("gz", "not_gz", "nested", "hidden", "empty")
+
+
+def is_hidden(name: str) -> bool:
+    """Spark's rule for a file or folder name its listing skips (see the module's docstring)."""
+    return name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
 
 
 def file_kind(name_in_folder: str, size: int) -> str:
     """What the reader does with a file, from its path below the received-day folder and its size."""
     parts = name_in_folder.split("/")
-    if any(part[:1] in ("_", ".") for part in parts):
+    if any(is_hidden(part) for part in parts):
         return "hidden"
     if size == 0:
         return "empty"
@@ -38,16 +45,17 @@ def file_kind(name_in_folder: str, size: int) -> str:
 
 def _listing(root: str, folder: str) -> Iterator[tuple[str, int]]:
     """(path below `folder`, size) of every file under {root}/{folder}."""
-    if root.startswith("s3://"):
+    if root.startswith(("s3://", "s3a://")):
         import boto3  # the client honours AWS_ENDPOINT_URL (moto in the tests)
 
-        bucket, _, prefix = root[len("s3://"):].rstrip("/").partition("/")
+        bucket, _, prefix = root.split("://", 1)[1].rstrip("/").partition("/")
         key_prefix = f"{prefix}/{folder}/" if prefix else f"{folder}/"
         for page in boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
             for obj in page.get("Contents", []):
                 yield obj["Key"][len(key_prefix):], obj["Size"]
         return
-    base = Path(root.removeprefix("file://").removeprefix("file:")) / folder
+    base = Path(root.removeprefix("file://").removeprefix("file:"))
+    base = (base if base.is_absolute() else PROJECT_DIR / base) / folder  # as dbt reads it: from the project
     if base.is_dir():
         for path in sorted(base.rglob("*")):
             if path.is_file():
@@ -69,5 +77,5 @@ def tally(root: str, source_ids: dict[str, str], days: Iterable[date]) -> dict[s
 
 
 def counts(tallied: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, int]]:
-    """The number of files of each kind per source (what the EMR job writes to job.json)."""
+    """The number of files of each kind per source."""
     return {key: {kind: len(names) for kind, names in kinds.items()} for key, kinds in tallied.items()}

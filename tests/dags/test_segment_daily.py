@@ -182,6 +182,18 @@ def test_the_dags_calendar_says_what_the_projects_says() -> None:
             assert segment_daily.kst_date(instant) == kst_calendar.business_date(instant).isoformat(), instant
 
 
+def test_the_dags_hidden_file_rule_is_the_projects() -> None:
+    """The DAG's copy of Spark's hidden-name rule (it counts the files no run reads) says what
+    seglog.landed_files says, for names worked out from Spark's InMemoryFileIndex rule."""
+    sys.path.insert(0, str(PROJECT / "dags"))
+    import segment_daily
+    from seglog import landed_files
+
+    names = {"a.gz": False, "_a.gz": True, ".a.gz": True, "_p=1": False, "a.gz._COPYING_": True, "a_b.gz": False,
+             "_": True, ".": True, "a.GZ": False}
+    assert {n: segment_daily._hidden(n) for n in names} == {n: landed_files.is_hidden(n) for n in names} == names
+
+
 def _landed_on_disk(day: date) -> dict[str, tuple[int, int]]:
     """Files and bytes per source in the sample folders of KST day D (UTC folders D-1 and D)."""
     project = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())

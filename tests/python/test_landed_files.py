@@ -1,7 +1,8 @@
 """Our own listing of a run's folders (seglog.landed_files): every file counted by what the reader
 does with it, the hidden ones Spark never lists included, on local disk and on S3 (moto) alike.
 The kinds are worked out here by hand from the names, per Hadoop's rule that a name starting
-with `_` or `.` is hidden (FileInputFormat's hiddenFileFilter) at any level of the path."""
+with `.`, or with `_` and holding no `=`, or ending in `._COPYING_`, is hidden (Spark's
+InMemoryFileIndex.shouldFilterOutPathName) at any level of the path."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ FILES = {
     ".1699401600005.f.gz": (10, "hidden"),
     "_tmp/1699401600006.g.gz": (10, "hidden"),
     "1699401600007.h.gz": (0, "empty"),
+    "1699401600008.i.gz._COPYING_": (10, "hidden"),  # a copy under way (hadoop fs -put)
+    "_part=1/1699401600009.j.gz": (10, "nested"),  # `_` with `=`: a partition folder, listed
 }
 
 

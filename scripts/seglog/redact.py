@@ -27,9 +27,11 @@ _PATTERNS = [
     # key such as access_token: may hold one, and must not mask "Bearer" alone
     (re.compile(r"(?P<pre>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
     # key=value / key: value in a libpq conninfo, a JDBC URL, a config dump, a dict's repr: a
-    # quoted value whole (spaces and all), else everything up to the next space or quote (a
-    # password may hold ; & , or ), so those end nothing)
-    (re.compile(r"(?P<pre>(?<![\w-])" + _SECRET_KEY + r"['\"]?\s*[=:]\s*)(?:'[^']*'|\"[^\"]*\"|[^\s'\"]+)", re.I),
+    # quoted value whole (spaces and all, and a quote or backslash escaped with a backslash, as
+    # libpq's conninfo writes them: https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING),
+    # else everything up to the next space or quote (a password may hold ; & , or ), so those end nothing)
+    (re.compile(r"(?P<pre>(?<![\w-])" + _SECRET_KEY
+                + r"['\"]?\s*[=:]\s*)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s'\"]+)", re.I),
      r"\g<pre>" + MASK),
     # scheme://user:password@host, the user possibly empty (redis://:pw@host): postgresql://,  # pragma: allowlist secret
     # jdbc:redshift://, https://. Up to the token's last @, so a password that holds an @ is

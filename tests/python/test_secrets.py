@@ -86,6 +86,15 @@ def test_redact_masks_any_quoted_password_spaces_and_all(secret: str, form: str)
     _masks(form, secret)
 
 
+@settings(max_examples=150, deadline=None)
+@given(secret=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30))
+def test_redact_masks_a_conninfo_password_with_escaped_quotes_whole(secret: str) -> None:
+    """libpq's conninfo escapes a quote or a backslash in a quoted value with a backslash: the
+    value is masked up to its closing quote, nothing of it left (any text, quotes included)."""
+    escaped = secret.replace("\\", "\\\\").replace("'", "\\'")
+    assert redact(f"host=h password='{escaped}' dbname=x", env={}) == "host=h password=*** dbname=x"
+
+
 @settings(max_examples=100, deadline=None)
 @given(token=BEARER)
 def test_redact_masks_a_bearer_token(token: str) -> None:

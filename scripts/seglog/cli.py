@@ -338,7 +338,7 @@ def load(
     if dry_run:
         from .loader import dry_run as planned
 
-        for header, statements in planned(chosen, warehouse, owned, tgt):
+        for header, statements in planned(chosen, warehouse, owned, tgt, allow_shrink=allow_shrink):
             for line in (header, *statements):
                 console.print(line, highlight=False, markup=False)
         return

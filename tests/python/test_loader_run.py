@@ -19,7 +19,7 @@ from seglog.loader import _run as load_run
 from seglog.loader._postgres import load
 from seglog.loader._plan import TableLoad
 from seglog.loader._type_mapping import map_table
-from seglog.loader._run import PostgresTarget, load_all
+from seglog.loader._run import PostgresTarget, dry_run, load_all
 from seglog.loader._source import Model, SourceError, Warehouse
 
 RUN = date(2023, 11, 8)
@@ -217,6 +217,11 @@ def test_a_whole_table_that_shrank_or_emptied_in_spark_is_refused_and_the_wareho
     message = refused.failed[0][1]
     assert "81 rows, 10 fewer than the 91" in message and "rows are intact" in message and "--allow-shrink" in message
     assert in_warehouse() == 91
+    # seglog load --dry-run says the same before anything is sent, and plans the load when allowed
+    planned = dict(dry_run([model], warehouse, [RUN], target))
+    assert [s for s in next(iter(planned.values())) if "81 rows, 10 fewer than the 91" in s], planned
+    allowed = next(iter(dict(dry_run([model], warehouse, [RUN], target, allow_shrink=True)).values()))
+    assert not any("would stop" in s for s in allowed) and any("COPY" in s for s in allowed), allowed
 
     for emptied in (0,):  # the folder emptied: no row at all, while the warehouse holds 91
         out = load_users(emptied)

@@ -22,7 +22,7 @@ from ._ddl import create_table, evolve
 from ._load_checksums import LoadResult
 from ._plan import Step, TableLoad, plan, plan_partitions
 from ._source import Model, Warehouse
-from .errors import ConfigError, DdlError, LoadError, SourceError, TypeMappingError
+from .errors import ConfigError, DdlError, LoadError, ShrinkRefused, SourceError, TypeMappingError
 
 TARGETS = ("pg_local", "redshift")
 
@@ -195,14 +195,14 @@ def check_not_lost(job: TableLoad, model: Model, target: Target, allow_shrink: b
     if not have:
         return
     if job.no_rows_yet:
-        raise LoadError(
+        raise ShrinkRefused(
             f"{model.name}: its Spark table has no row at all, yet {job.target} in {target.where} holds "
             f"{have:,} rows: that is not a mart never written but one whose Spark table was lost or emptied. "
             "Nothing was replaced; the warehouse's rows are intact. Check the Spark warehouse "
             "(SEGLOG_WAREHOUSE) and rerun the dates it is missing before loading"
             + ("; if the table is meant to be empty, load again with --allow-shrink" if job.partition is None else ""))
     if new < have * (1 - MAX_SHRINK):
-        raise LoadError(
+        raise ShrinkRefused(
             f"{model.name}: its Spark table holds {new:,} rows, {have - new:,} fewer than the {have:,} of "
             f"{job.target} in {target.where} ({(have - new) / have:.0%} fewer; a whole-table load may drop at "
             f"most {MAX_SHRINK:.0%}). Nothing was replaced; the warehouse's rows are intact. If Spark's table "
@@ -256,10 +256,10 @@ def load_all(models: list[Model], warehouse: Warehouse, run_dates: list[date], t
 
 
 def dry_run(models: list[Model], warehouse: Warehouse, owned: list[date],
-            target: Target) -> Iterator[tuple[str, list[str]]]:
+            target: Target, allow_shrink: bool = False) -> Iterator[tuple[str, list[str]]]:
     """What a load would do, loading nothing: per model a header line and the statements (DDL,
-    ALTERs, the load's own) it would send; a model that cannot be planned, or whose change the
-    load would refuse, says so in a comment, and the others are still shown."""
+    ALTERs, the load's own) it would send; a model that cannot be planned, or whose change or
+    shrink the load would refuse, says so in a comment, and the others are still shown."""
     for model in models:
         try:
             job = plan(model, warehouse, owned, target.dialect)
@@ -268,8 +268,12 @@ def dry_run(models: list[Model], warehouse: Warehouse, owned: list[date],
             continue
         header = f"-- {model.name}: {job.data.num_rows:,} rows" + (
             f", partitions {', '.join(job.values)}" if job.partition else " (whole table)")
+        statements: list[str] = []
         try:
             statements = target.dry_run(job, model) or ["-- (table up to date)"]
-        except DdlError as exc:  # a change the load would refuse: shown as what the load would say
+            check_not_lost(job, model, target, allow_shrink)
+        except (DdlError, ShrinkRefused) as exc:  # what the load would refuse: shown as the load would say it
             statements = [f"-- the load would stop here: {exc}"]
+        except LoadError:  # the warehouse's rows could not be counted (not reachable): the plan stands
+            pass
         yield header, [stmt + ("" if stmt.startswith("--") else ";") for stmt in statements]

@@ -34,6 +34,10 @@ class LoadError(RuntimeError):
         super().__init__(redact(message))
 
 
+class ShrinkRefused(LoadError):
+    """A whole-table load refused before it began: Spark's table lost rows the warehouse holds."""
+
+
 class TypeMappingError(ValueError):
     """A column that cannot be loaded as it is; the message names the column and what to do."""
 

@@ -168,7 +168,7 @@ def test_cli_run_hands_dbt_validated_json_vars(monkeypatch: pytest.MonkeyPatch) 
         return seglog.runner.BuildResult(success=True, nodes=[])
 
     monkeypatch.setattr(seglog.runner, "dbt_build", fake_build)
-    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd, hidden=None: None)
     result = CliRunner().invoke(app, ["run", "--date", "2023-11-08", "--vars", "{late_arrival_days: 2}"])
     assert result.exit_code == 0, result.output
     assert seen["vars"]["date"] == "2023-11-08" and seen["vars"]["late_arrival_days"] == 2
@@ -183,7 +183,7 @@ def test_cli_run_unit_tests_run_once_with_the_first_date(monkeypatch: pytest.Mon
     calls = []
     monkeypatch.setattr(seglog.runner, "dbt_build", lambda vars_, extra=(), unit_tests=False:
                         calls.append((vars_["date"], unit_tests)) or seglog.runner.BuildResult(success=True, nodes=[]))
-    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd, hidden=None: None)
     result = CliRunner().invoke(app, ["run", "--unit-tests", "--date", "2023-11-06", "--to", "2023-11-08"])
     assert result.exit_code == 0, result.output
     assert calls == [("2023-11-06", True), ("2023-11-07", False), ("2023-11-08", False)]
@@ -198,7 +198,7 @@ def test_cli_run_of_a_subset_still_records_the_runs_start_and_end(monkeypatch: p
     selections = []
     monkeypatch.setattr(seglog.runner, "dbt_build", lambda vars_, extra=(), unit_tests=False:
                         selections.append(list(extra)) or seglog.runner.BuildResult(success=True, nodes=[]))
-    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd: None)
+    monkeypatch.setattr(seglog.cli, "_print_audit", lambda run_ymd, hidden=None: None)
     result = CliRunner().invoke(app, ["run", "--date", "2023-11-08", "--select", "page_views_daily+ tag:core"])
     assert result.exit_code == 0, result.output
     assert selections == [["--select", "page_views_daily+ tag:core segment_run_started segment_run_completed"]]

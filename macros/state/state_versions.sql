@@ -8,7 +8,7 @@
   first and registers the partition in the metastore after, so files of a run killed before
   that point sit in an unregistered folder that no query reads. The run after it merges
   into the last complete version and loses nothing. After a run the versions beyond the
-  newest STATE_VERSIONS_KEPT are dropped (state_prune(), a post-hook).
+  newest state_versions_kept() are dropped (state_prune(), a post-hook).
 
   Why versions and not dbt's own strategies: insert_overwrite of one partition deletes the old
   partition's files before it moves the new ones in (a kill between the two lost every user),
@@ -28,8 +28,9 @@
 {% endmacro %}
 
 {#- The rows of the latest complete version of a state table: a scalar subquery on the
-    partition column, which Spark evaluates before it lists the files to read (runtime
-    partition pruning), so only that version's files are read. -#}
+    partition column (its max reads no column of the files), which Spark evaluates before it
+    lists the files to read (the plan's PartitionFilters hold it: runtime partition pruning),
+    so only that version's files are read. -#}
 {% macro latest_state(relation, column) -%}
     (select * from {{ relation }} where {{ column }} = (select max({{ column }}) from {{ relation }}))
 {%- endmacro %}

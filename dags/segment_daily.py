@@ -53,7 +53,7 @@ import os
 import subprocess
 import tempfile
 from datetime import timedelta
-from typing import Any
+from typing import Any, Iterator
 
 import pendulum
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -108,6 +108,23 @@ def read_folders(business_date: str, late_arrival_days: int) -> list[str]:
     """The folders the job for D reads: the UTC days D-L-1..D (seglog.kst_calendar.read_days)."""
     day = pendulum.parse(business_date, tz="UTC")
     return [str(int(day.subtract(days=n).timestamp() * 1000)) for n in range(late_arrival_days + 1, -1, -1)]
+
+
+def _s3_location(uri: str) -> tuple[str, str]:
+    """The bucket and the key prefix (no slash at either end) of an s3:// URI."""
+    bucket, _, prefix = uri[len("s3://"):].rstrip("/").partition("/")
+    return bucket, prefix
+
+
+def _folder_objects(conn: Any, root: str, source_id: str, folder: str) -> Iterator[tuple[str, int]]:
+    """(key below the folder, size) of every object in {root}/{source_id}/{folder}/. ListObjectsV2
+    returns at most 1,000 keys a call, so through boto3's paginator (ContinuationToken):
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html"""
+    bucket, prefix = _s3_location(root)
+    folder_prefix = f"{prefix}/{source_id}/{folder}/".lstrip("/")
+    for page in conn.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder_prefix):
+        for obj in page.get("Contents", []):
+            yield obj["Key"][len(folder_prefix):], obj["Size"]
 
 
 def _hidden(name: str) -> bool:
@@ -268,16 +285,13 @@ with DAG(
     def report_landed(logical_date=None) -> dict[str, dict[str, int]]:
         cfg = _settings()
         business_date = kst_date(logical_date)
-        hook = S3Hook()
-        bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
+        conn = S3Hook().get_conn()
         landed: dict[str, dict[str, int]] = {}
         for source, source_id in SOURCES.items():
             files = size = 0
             for utc_folder in utc_folders(business_date):
-                folder = f"{prefix}/{source_id}/{utc_folder}/"
-                for page in hook.get_conn().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
-                    for obj in page.get("Contents", []):
-                        files, size = files + 1, size + obj["Size"]
+                for _, obj_size in _folder_objects(conn, cfg["raw_root"], source_id, utc_folder):
+                    files, size = files + 1, size + obj_size
             landed[source] = {"files": files, "bytes": size}
         lines = ", ".join(f"{s}: {v['files']:,} files, {_human(v['bytes'])}" for s, v in landed.items())
         _post(f":inbox_tray: segment_daily {business_date}: the day's files landed ({lines})")
@@ -331,23 +345,19 @@ with DAG(
         cfg = _settings()
         business_date = kst_date(logical_date)
         conn = S3Hook().get_conn()
-        runs_bucket, _, runs_prefix = cfg["emr_root"][len("s3://"):].rstrip("/").partition("/")
+        runs_bucket, runs_prefix = _s3_location(cfg["emr_root"])
         audit_key = f"{runs_prefix}/runs/ymd={business_date}/audit.json".lstrip("/")
         audit_rows = json.loads(conn.get_object(Bucket=runs_bucket, Key=audit_key)["Body"].read())
         late = int(audit_rows[0]["late_arrival_days"]) if audit_rows else 1
-        bucket, _, prefix = cfg["raw_root"][len("s3://"):].rstrip("/").partition("/")
         landed: dict[str, dict[str, int]] = {}
         for source, source_id in SOURCES.items():
             seen = {"listed": 0, "hidden": 0}
             for folder in read_folders(business_date, late):
-                folder_prefix = f"{prefix}/{source_id}/{folder}/".lstrip("/")
-                for page in conn.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder_prefix):
-                    for obj in page.get("Contents", []):
-                        below = obj["Key"][len(folder_prefix):]
-                        if any(_hidden(part) for part in below.split("/")):
-                            seen["hidden"] += 1
-                        elif obj["Size"] > 0:  # Spark's listing skips 0-byte files: no line to lose
-                            seen["listed"] += 1
+                for below, obj_size in _folder_objects(conn, cfg["raw_root"], source_id, folder):
+                    if any(_hidden(part) for part in below.split("/")):
+                        seen["hidden"] += 1
+                    elif obj_size > 0:  # Spark's listing skips 0-byte files: no line to lose
+                        seen["listed"] += 1
             landed[source] = seen
         differences = account(landed, audit_rows)
         if differences:
